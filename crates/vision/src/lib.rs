@@ -1,0 +1,127 @@
+//! Perception: where the faces, eyes, chin and shoulders are, from MediaPipe's nets run on the
+//! CPU by tract.
+//!
+//! [`Perception::load`] reads the converted models from a [`ModelStore`] and optimises each for
+//! its fixed input shape once; [`Perception::perceive`] then runs on any number of photos, from
+//! any number of threads (`&self`, `Send + Sync`). A photo goes through:
+//!
+//! 1. a [`PhotoView`]: the analysis copy (long side ≤ 1600 px) with a box-filtered pyramid;
+//! 2. face detection: short-range and full-range BlazeFace on letterboxed copies, merged;
+//! 3. for every face, the 468-point mesh on a levelled crop and the iris model on each eye;
+//!    head pose from the mesh's 3-D shape;
+//! 4. for the main subject (largest face), the 33 body joints and a coarse person mask.
+//!
+//! Every coordinate in the returned [`Scene`] is in pixels of the upright full-size photo.
+
+mod body;
+mod detect;
+mod face;
+pub mod models;
+mod net;
+mod view;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+pub use body::{joint, Body, Joint, PersonMask};
+pub use detect::Detection;
+pub use face::{head_pose, mesh, Eye, Face, HeadPose, Point3};
+pub use models::{Manifest, ModelStatus, ModelStore};
+pub use view::{PhotoView, ANALYSIS_LONG_SIDE};
+
+/// Errors of the perception stage. None of them is the photo's fault: a photo without faces is a
+/// result, not an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VisionError {
+    #[error("model {id} is missing from {}: run `trueshot models fetch`", dir.display())]
+    ModelMissing { id: String, dir: PathBuf },
+    #[error("model {id} is unusable ({reason}): run `trueshot models fetch` again")]
+    ModelDamaged { id: String, reason: String },
+    #[error("{model} failed: {reason}")]
+    Inference { model: &'static str, reason: String },
+    #[error("internal error in perception: {0}")]
+    Internal(String),
+}
+
+impl VisionError {
+    pub fn is_input_fault(&self) -> bool {
+        false
+    }
+}
+
+/// What perception found in one photo.
+#[derive(Clone, Debug, Serialize)]
+pub struct Scene {
+    pub width: u32,
+    pub height: u32,
+    /// Largest first.
+    pub faces: Vec<Face>,
+    /// Body of the main subject (the first face), when the pose net found one.
+    pub body: Option<Body>,
+}
+
+/// All perception models, loaded and optimised once.
+pub struct Perception {
+    short: detect::Detector,
+    full: detect::Detector,
+    face: face::FaceModels,
+    body: body::BodyModel,
+}
+
+/// What to run; detection alone is enough to count faces.
+#[derive(Clone, Copy, Debug)]
+pub struct PerceiveOptions {
+    /// Run the body model on the main subject.
+    pub body: bool,
+    /// Run mesh and iris on at most this many faces, largest first; smaller ones are dropped.
+    pub max_faces: usize,
+}
+
+impl Default for PerceiveOptions {
+    fn default() -> Self {
+        PerceiveOptions { body: true, max_faces: 16 }
+    }
+}
+
+impl Perception {
+    pub fn load(store: &ModelStore) -> Result<Perception, VisionError> {
+        Ok(Perception {
+            short: detect::Detector::short_range(net::Net::load(store, "face_detection_short", [1, 128, 128, 3])?),
+            full: detect::Detector::full_range(net::Net::load(store, "face_detection_full", [1, 192, 192, 3])?),
+            face: face::FaceModels {
+                mesh: net::Net::load(store, "face_landmark", [1, 192, 192, 3])?,
+                iris: net::Net::load(store, "iris_landmark", [1, 64, 64, 3])?,
+            },
+            body: body::BodyModel { net: net::Net::load(store, "pose_landmark_full", [1, 256, 256, 3])? },
+        })
+    }
+
+    /// Face detections in analysis pixels, both nets merged, best first.
+    pub fn detect(&self, view: &PhotoView) -> Result<Vec<Detection>, VisionError> {
+        let mut all = Vec::new();
+        for det in [&self.short, &self.full] {
+            let (tensor, to_analysis) = view.letterbox(det.side(), -1.0, 1.0)?;
+            all.extend(det.detect(tensor, &to_analysis)?);
+        }
+        Ok(detect::weighted_nms(all, 0.3))
+    }
+
+    pub fn perceive(&self, view: &PhotoView, options: &PerceiveOptions) -> Result<Scene, VisionError> {
+        let mut dets = self.detect(view)?;
+        dets.sort_by(|a, b| b.bbox.area().total_cmp(&a.bbox.area()));
+        let mut faces = Vec::new();
+        for det in dets.iter().take(options.max_faces) {
+            if let Some(face) = self.face.analyse(view, det)? {
+                faces.push(face);
+            }
+        }
+        faces.sort_by(|a, b| b.bbox.area().total_cmp(&a.bbox.area()));
+        let body = match (options.body, faces.first()) {
+            (true, Some(main)) => self.body.analyse(view, main)?,
+            _ => None,
+        };
+        Ok(Scene { width: view.width, height: view.height, faces, body })
+    }
+}

