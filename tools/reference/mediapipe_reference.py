@@ -25,12 +25,16 @@ from PIL import Image, ImageOps
 import mediapipe as mp
 
 
+SYMMETRIC_PAIRS = [(33, 263), (133, 362), (61, 291), (234, 454), (93, 323), (132, 361), (58, 288), (172, 397)]
+MIDLINE_UPPER = [168, 6]
+MIDLINE_LOWER = [2, 0, 17]
+
+
 def head_pose(pts):
     """pts: (478|468, 3) pixels with z scaled like x. Mirrors trueshot's `head_pose`."""
-    p = lambda i: np.asarray(pts[i], np.float64)
     norm = lambda v: v / max(np.linalg.norm(v), 1e-9)
-    x = norm((p(263) - p(33)) + (p(291) - p(61)))
-    down = p(152) - p(168)
+    x = norm(sum(pts[l] - pts[r] for r, l in SYMMETRIC_PAIRS))
+    down = np.mean(pts[MIDLINE_LOWER], 0) - np.mean(pts[MIDLINE_UPPER], 0)
     y = norm(down - np.dot(down, x) * x)
     z = np.cross(x, y)
     f = -z

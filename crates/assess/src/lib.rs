@@ -55,8 +55,17 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
     let c = &guide.checks;
     let mut out = Vec::new();
     let mut push = |check: &'static str, status: Status, value: Option<f32>, advice: &str| {
-        let advice = if status == Status::Pass { String::new() } else { advice.to_string() };
-        out.push(Finding { check, status, value, advice });
+        let advice = if status == Status::Pass {
+            String::new()
+        } else {
+            advice.to_string()
+        };
+        out.push(Finding {
+            check,
+            status,
+            value,
+            advice,
+        });
     };
 
     let Some(main) = scene.faces.first() else {
@@ -64,7 +73,10 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
         return out;
     };
     let n = scene.faces.len();
-    let near_others = scene.faces[1..].iter().filter(|f| f.bbox.w >= main.bbox.w * c.distant_face_ratio).count();
+    let near_others = scene.faces[1..]
+        .iter()
+        .filter(|f| f.bbox.w >= main.bbox.w * c.distant_face_ratio)
+        .count();
     let count_status = if near_others > 0 {
         Status::Fail
     } else if n > 1 {
@@ -86,55 +98,140 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
     } else {
         "turn your head slightly to your left, so that your nose points at the camera"
     };
-    push("head_yaw", c.yaw_deg.judge(pose.yaw.abs()), Some(pose.yaw), yaw_advice);
-    let pitch_advice = if pose.pitch > 0.0 { "lower your chin a little: you are looking up" } else { "raise your chin a little: you are looking down" };
-    push("head_pitch", c.pitch_deg.judge(pose.pitch.abs()), Some(pose.pitch), pitch_advice);
+    push(
+        "head_yaw",
+        c.yaw_deg.judge(pose.yaw.abs()),
+        Some(pose.yaw),
+        yaw_advice,
+    );
+    let pitch_advice = if pose.pitch > 0.0 {
+        "lower your chin a little: you are looking up"
+    } else {
+        "raise your chin a little: you are looking down"
+    };
+    push(
+        "head_pitch",
+        c.pitch_deg.judge(pose.pitch.abs()),
+        Some(pose.pitch),
+        pitch_advice,
+    );
     let roll_advice = if pose.roll > 0.0 {
         "straighten your head: it tilts toward your left shoulder"
     } else {
         "straighten your head: it tilts toward your right shoulder"
     };
-    push("head_roll", c.roll_deg.judge(pose.roll.abs()), Some(pose.roll), roll_advice);
+    push(
+        "head_roll",
+        c.roll_deg.judge(pose.roll.abs()),
+        Some(pose.roll),
+        roll_advice,
+    );
 
     // Eyes and mouth
     for (check, upper, lower, outer, inner) in [
-        ("right_eye_open", mesh::RIGHT_EYE_UPPER_LID, mesh::RIGHT_EYE_LOWER_LID, mesh::RIGHT_EYE_OUTER, mesh::RIGHT_EYE_INNER),
-        ("left_eye_open", mesh::LEFT_EYE_UPPER_LID, mesh::LEFT_EYE_LOWER_LID, mesh::LEFT_EYE_OUTER, mesh::LEFT_EYE_INNER),
+        (
+            "right_eye_open",
+            mesh::RIGHT_EYE_UPPER_LID,
+            mesh::RIGHT_EYE_LOWER_LID,
+            mesh::RIGHT_EYE_OUTER,
+            mesh::RIGHT_EYE_INNER,
+        ),
+        (
+            "left_eye_open",
+            mesh::LEFT_EYE_UPPER_LID,
+            mesh::LEFT_EYE_LOWER_LID,
+            mesh::LEFT_EYE_OUTER,
+            mesh::LEFT_EYE_INNER,
+        ),
     ] {
-        let openness = main.point(upper).distance(main.point(lower)) / main.point(outer).distance(main.point(inner)).max(1.0);
-        push(check, c.eye_open.judge(openness), Some(openness), "keep both eyes open and look into the camera (take a few shots in case you blink)");
+        let openness = main.point(upper).distance(main.point(lower))
+            / main.point(outer).distance(main.point(inner)).max(1.0);
+        push(
+            check,
+            c.eye_open.judge(openness),
+            Some(openness),
+            "keep both eyes open and look into the camera (take a few shots in case you blink)",
+        );
     }
     let (mouth_open, smile) = mouth(main);
     let expect_neutral = c.expression == Expression::Neutral;
-    let mouth_status = if expect_neutral { c.mouth_open.judge(mouth_open).max(if mouth_open > c.mouth_open.warn * 0.5 { Status::Warn } else { Status::Pass }) } else { c.mouth_open.judge(mouth_open) };
-    push("mouth_open", mouth_status, Some(mouth_open), if expect_neutral { "close your mouth: this guideline asks for a neutral expression" } else { "close your mouth a little: a relaxed smile works best" });
+    let mouth_status = if expect_neutral {
+        c.mouth_open
+            .judge(mouth_open)
+            .max(if mouth_open > c.mouth_open.warn * 0.5 {
+                Status::Warn
+            } else {
+                Status::Pass
+            })
+    } else {
+        c.mouth_open.judge(mouth_open)
+    };
+    push(
+        "mouth_open",
+        mouth_status,
+        Some(mouth_open),
+        if expect_neutral {
+            "close your mouth: this guideline asks for a neutral expression"
+        } else {
+            "close your mouth a little: a relaxed smile works best"
+        },
+    );
     let smile_status = match c.expression {
         Expression::Neutral if smile > 0.12 => Status::Fail,
         Expression::Smile if smile < 0.02 => Status::Warn,
         _ => Status::Pass,
     };
-    push("smile", smile_status, Some(smile), if c.expression == Expression::Neutral { "keep a neutral expression: this guideline does not allow smiling" } else { "a natural smile is expected: think of something pleasant" });
+    push(
+        "smile",
+        smile_status,
+        Some(smile),
+        if c.expression == Expression::Neutral {
+            "keep a neutral expression: this guideline does not allow smiling"
+        } else {
+            "a natural smile is expected: think of something pleasant"
+        },
+    );
 
     // Pixels of the face
     let px = measure::FacePixels::collect(view, main);
     let sharp = measure::sharpness(view, main);
-    push("sharpness", c.sharpness.judge(sharp), Some(sharp), "the face is blurred: hold the camera steady, focus on the eyes, and use more light");
+    push(
+        "sharpness",
+        c.sharpness.judge(sharp),
+        Some(sharp),
+        "the face is blurred: hold the camera steady, focus on the eyes, and use more light",
+    );
     match px.as_ref() {
         Some(px) => {
             let hi = px.highlight_lightness();
             let exposure_status = c.face_highlights.judge(hi);
-            push("face_exposure", exposure_status, Some(hi), "move closer to a window or turn on a light: your face is underexposed");
+            push(
+                "face_exposure",
+                exposure_status,
+                Some(hi),
+                "move closer to a window or turn on a light: your face is underexposed",
+            );
             let clipped = px.clipped_fraction();
             push("face_clipping", c.face_clipped.judge(clipped), Some(clipped), "your face is overexposed (parts are pure white): move away from direct sun or the flash, or turn the light down");
             let balance = px.side_balance_stops(main, view);
             push("light_balance", c.light_balance_stops.judge(balance.abs()), Some(balance), "one side of your face is in shadow: turn toward the light (a window) so both cheeks are lit evenly");
         }
-        None => push("face_exposure", Status::Fail, None, "the face could not be measured: make sure your whole face is in the photo"),
+        None => push(
+            "face_exposure",
+            Status::Fail,
+            None,
+            "the face could not be measured: make sure your whole face is in the photo",
+        ),
     }
 
     // Resolution and size
     let eye_distance = main.eye_distance();
-    push("eye_distance", c.eye_distance_px.judge(eye_distance), Some(eye_distance), "the face has too few pixels: move closer to the camera or use a higher-resolution photo");
+    push(
+        "eye_distance",
+        c.eye_distance_px.judge(eye_distance),
+        Some(eye_distance),
+        "the face has too few pixels: move closer to the camera or use a higher-resolution photo",
+    );
     let f = &guide.framing;
     let eye_mid = main.eye_midpoint();
     let eye_to_chin = eye_to_chin(main);
@@ -149,14 +246,35 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
     let below = (scene.height as f32 - eye_mid.y) / ((1.0 - f.eye_line) * crop_h);
     let left_room = eye_mid.x / (f.center_x * crop_w);
     let right_room = (scene.width as f32 - eye_mid.x) / ((1.0 - f.center_x) * crop_w);
-    push("room_above_head", c.room_above.judge(above), Some(above), "leave more room above your head: tilt the camera up a little or step back");
-    push("room_below_chin", c.room_below.judge(below), Some(below), "show more of your shoulders: step back from the camera or lower it to chest height");
+    push(
+        "room_above_head",
+        c.room_above.judge(above),
+        Some(above),
+        "leave more room above your head: tilt the camera up a little or step back",
+    );
+    push(
+        "room_below_chin",
+        c.room_below.judge(below),
+        Some(below),
+        "show more of your shoulders: step back from the camera or lower it to chest height",
+    );
     let sides = left_room.min(right_room);
-    let sides_advice = if left_room < right_room { "stand nearer the middle of the picture: you are too close to its left edge, or step back" } else { "stand nearer the middle of the picture: you are too close to its right edge, or step back" };
-    push("room_at_sides", c.room_sides.judge(sides), Some(sides), sides_advice);
+    let sides_advice = if left_room < right_room {
+        "stand nearer the middle of the picture: you are too close to its left edge, or step back"
+    } else {
+        "stand nearer the middle of the picture: you are too close to its right edge, or step back"
+    };
+    push(
+        "room_at_sides",
+        c.room_sides.judge(sides),
+        Some(sides),
+        sides_advice,
+    );
 
     // Background
-    if let Some(clutter) = measure::background_clutter(view, scene, main, crop_w, crop_h, f.eye_line, f.center_x) {
+    if let Some(clutter) =
+        measure::background_clutter(view, scene, main, crop_w, crop_h, f.eye_line, f.center_x)
+    {
         push("background_clutter", c.background_clutter.judge(clutter), Some(clutter), "the background is busy: a plain wall behind you gives the cleanest result, even when the background is replaced");
     }
     out
@@ -172,7 +290,10 @@ fn mouth(face: &Face) -> (f32, f32) {
     let lower = face.point(mesh::LOWER_LIP_INNER);
     let open = upper.distance(lower) / width;
     // face "down" direction: perpendicular to the eye line
-    let eye = Point::new(face.left_eye.iris_center.x - face.right_eye.iris_center.x, face.left_eye.iris_center.y - face.right_eye.iris_center.y);
+    let eye = Point::new(
+        face.left_eye.iris_center.x - face.right_eye.iris_center.x,
+        face.left_eye.iris_center.y - face.right_eye.iris_center.y,
+    );
     let len = eye.x.hypot(eye.y).max(1e-6);
     let down = Point::new(-eye.y / len, eye.x / len);
     let centre = upper.midpoint(lower);
@@ -188,5 +309,9 @@ pub fn eye_to_chin(face: &Face) -> f32 {
 
 /// The worst status among findings (pass when there are none).
 pub fn overall(findings: &[Finding]) -> Status {
-    findings.iter().map(|f| f.status).max().unwrap_or(Status::Pass)
+    findings
+        .iter()
+        .map(|f| f.status)
+        .max()
+        .unwrap_or(Status::Pass)
 }

@@ -29,7 +29,11 @@ fn linear_lut() -> &'static [f32; 256] {
         let mut t = [0.0; 256];
         for (i, v) in t.iter_mut().enumerate() {
             let c = i as f32 / 255.0;
-            *v = if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) };
+            *v = if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            };
         }
         t
     })
@@ -44,7 +48,10 @@ pub struct FacePixels {
 
 /// The face outline in analysis pixels.
 fn face_polygon(view: &PhotoView, face: &Face) -> Vec<Point> {
-    mesh::FACE_OVAL.iter().map(|&i| face.point(i).scaled(view.scale)).collect()
+    mesh::FACE_OVAL
+        .iter()
+        .map(|&i| face.point(i).scaled(view.scale))
+        .collect()
 }
 
 fn inside(poly: &[Point], p: Point) -> bool {
@@ -62,19 +69,25 @@ fn inside(poly: &[Point], p: Point) -> bool {
 
 /// Linear luminance of every analysis pixel inside the face outline.
 pub fn face_pixels_luma(view: &PhotoView, face: &Face) -> Vec<f32> {
-    FacePixels::collect(view, face).map(|p| p.luma).unwrap_or_default()
+    FacePixels::collect(view, face)
+        .map(|p| p.luma)
+        .unwrap_or_default()
 }
 
 impl FacePixels {
     pub fn collect(view: &PhotoView, face: &Face) -> Option<FacePixels> {
         let img = view.analysis();
         let poly = face_polygon(view, face);
-        let bounds = Rect::bounding(poly.iter().copied())?.clamped(img.width() as f32, img.height() as f32);
+        let bounds =
+            Rect::bounding(poly.iter().copied())?.clamped(img.width() as f32, img.height() as f32);
         let mut luma = Vec::new();
         let mut clipped = 0;
         for y in bounds.y as u32..bounds.bottom().ceil() as u32 {
             for x in bounds.x as u32..bounds.right().ceil() as u32 {
-                if x >= img.width() || y >= img.height() || !inside(&poly, Point::new(x as f32 + 0.5, y as f32 + 0.5)) {
+                if x >= img.width()
+                    || y >= img.height()
+                    || !inside(&poly, Point::new(x as f32 + 0.5, y as f32 + 0.5))
+                {
                     continue;
                 }
                 let p = img.get_pixel(x, y).0;
@@ -111,7 +124,10 @@ impl FacePixels {
             for &i in centres {
                 let c = face.point(i).scaled(view.scale);
                 let (x0, y0) = ((c.x - r).max(0.0) as u32, (c.y - r).max(0.0) as u32);
-                let (x1, y1) = (((c.x + r) as u32).min(img.width().saturating_sub(1)), ((c.y + r) as u32).min(img.height().saturating_sub(1)));
+                let (x1, y1) = (
+                    ((c.x + r) as u32).min(img.width().saturating_sub(1)),
+                    ((c.y + r) as u32).min(img.height().saturating_sub(1)),
+                );
                 for y in y0..=y1 {
                     for x in x0..=x1 {
                         if Point::new(x as f32 + 0.5, y as f32 + 0.5).distance(c) <= r {
@@ -140,11 +156,26 @@ impl FacePixels {
 /// headshot size.
 pub fn sharpness(view: &PhotoView, face: &Face) -> f32 {
     const S: usize = 160;
-    let rotation = trueshot_geom::rotation_to_level(face.right_eye.iris_center, face.left_eye.iris_center);
+    let rotation =
+        trueshot_geom::rotation_to_level(face.right_eye.iris_center, face.left_eye.iris_center);
     let side = face.bbox.w.max(face.bbox.h) * view.scale;
-    let roi = RotatedRect { center: face.bbox.center().scaled(view.scale), width: side, height: side, rotation };
-    let t = view.sample(&roi.tensor_to_image(S as f32, S as f32, false), S, S, 0.0, 1.0);
-    let grey: Vec<f32> = t.chunks_exact(3).map(|c| 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]).collect();
+    let roi = RotatedRect {
+        center: face.bbox.center().scaled(view.scale),
+        width: side,
+        height: side,
+        rotation,
+    };
+    let t = view.sample(
+        &roi.tensor_to_image(S as f32, S as f32, false),
+        S,
+        S,
+        0.0,
+        1.0,
+    );
+    let grey: Vec<f32> = t
+        .chunks_exact(3)
+        .map(|c| 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2])
+        .collect();
     let mean = grey.iter().sum::<f32>() / grey.len() as f32;
     let var = grey.iter().map(|g| (g - mean) * (g - mean)).sum::<f32>() / grey.len() as f32;
     let mut lap2 = 0.0f32;
@@ -152,7 +183,11 @@ pub fn sharpness(view: &PhotoView, face: &Face) -> f32 {
     for y in 1..S - 1 {
         for x in 1..S - 1 {
             let c = grey[y * S + x];
-            let l = grey[(y - 1) * S + x] + grey[(y + 1) * S + x] + grey[y * S + x - 1] + grey[y * S + x + 1] - 4.0 * c;
+            let l = grey[(y - 1) * S + x]
+                + grey[(y + 1) * S + x]
+                + grey[y * S + x - 1]
+                + grey[y * S + x + 1]
+                - 4.0 * c;
             lap2 += l * l;
             n += 1;
         }
@@ -163,33 +198,66 @@ pub fn sharpness(view: &PhotoView, face: &Face) -> f32 {
 /// Fraction of the background, within the region the guideline's crop would show, that carries
 /// strong edges. The person is excluded with the body net's mask (or, without a body, the face
 /// box widened to the shoulders).
-pub fn background_clutter(view: &PhotoView, scene: &Scene, face: &Face, crop_w: f32, crop_h: f32, eye_line: f32, center_x: f32) -> Option<f32> {
+pub fn background_clutter(
+    view: &PhotoView,
+    scene: &Scene,
+    face: &Face,
+    crop_w: f32,
+    crop_h: f32,
+    eye_line: f32,
+    center_x: f32,
+) -> Option<f32> {
     const W: usize = 128;
     let eye = face.eye_midpoint();
-    let crop = Rect::new(eye.x - center_x * crop_w, eye.y - eye_line * crop_h, crop_w, crop_h).clamped(scene.width as f32, scene.height as f32);
+    let crop = Rect::new(
+        eye.x - center_x * crop_w,
+        eye.y - eye_line * crop_h,
+        crop_w,
+        crop_h,
+    )
+    .clamped(scene.width as f32, scene.height as f32);
     if crop.w < 8.0 || crop.h < 8.0 {
         return None;
     }
     let h = ((W as f32 * crop.h / crop.w).round() as usize).clamp(8, 512);
     let sx = crop.w / W as f32;
     let sy = crop.h / h as f32;
-    let to_analysis = trueshot_geom::Affine::scale_translate(sx * view.scale, sy * view.scale, crop.x * view.scale, crop.y * view.scale);
+    let to_analysis = trueshot_geom::Affine::scale_translate(
+        sx * view.scale,
+        sy * view.scale,
+        crop.x * view.scale,
+        crop.y * view.scale,
+    );
     let t = view.sample(&to_analysis, W, h, 0.0, 1.0);
-    let grey: Vec<f32> = t.chunks_exact(3).map(|c| 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]).collect();
+    let grey: Vec<f32> = t
+        .chunks_exact(3)
+        .map(|c| 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2])
+        .collect();
     let head = face.bbox;
     let person = |p: Point| -> bool {
         match &scene.body {
             Some(b) => b.mask.at(p) > 0.3,
-            None => p.x > head.x - head.w * 0.8 && p.x < head.right() + head.w * 0.8 && p.y > head.y - head.h * 0.6,
+            None => {
+                p.x > head.x - head.w * 0.8
+                    && p.x < head.right() + head.w * 0.8
+                    && p.y > head.y - head.h * 0.6
+            }
         }
     };
     let (mut edges, mut total) = (0usize, 0usize);
     for y in 1..h - 1 {
         for x in 1..W - 1 {
-            let p = Point::new(crop.x + (x as f32 + 0.5) * sx, crop.y + (y as f32 + 0.5) * sy);
+            let p = Point::new(
+                crop.x + (x as f32 + 0.5) * sx,
+                crop.y + (y as f32 + 0.5) * sy,
+            );
             // stay a few pixels away from the person's outline: its own edge is not clutter
             let margin = 3.0 * sx;
-            if person(p) || person(Point::new(p.x - margin, p.y)) || person(Point::new(p.x + margin, p.y)) || person(Point::new(p.x, p.y - margin)) {
+            if person(p)
+                || person(Point::new(p.x - margin, p.y))
+                || person(Point::new(p.x + margin, p.y))
+                || person(Point::new(p.x, p.y - margin))
+            {
                 continue;
             }
             let gx = grey[y * W + x + 1] - grey[y * W + x - 1];

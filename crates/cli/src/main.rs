@@ -7,10 +7,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use trueshot_vision::{ModelStore, models::MODELS_DIR_ENV};
+use trueshot_vision::{models::MODELS_DIR_ENV, ModelStore};
 
 #[derive(Parser)]
-#[command(name = "trueshot", version, about = "Real photos in, guideline-compliant headshots out — never a generated face")]
+#[command(
+    name = "trueshot",
+    version,
+    about = "Real photos in, guideline-compliant headshots out — never a generated face"
+)]
 struct Cli {
     /// Folder of converted models [default: $TRUESHOT_MODELS or ~/.cache/trueshot/models]
     #[arg(long, global = true, value_name = "DIR")]
@@ -42,16 +46,27 @@ enum ModelsAction {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TRUESHOT_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TRUESHOT_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let store = ModelStore::new(cli.models_dir.clone().unwrap_or_else(ModelStore::default_dir));
+    let store = ModelStore::new(
+        cli.models_dir
+            .clone()
+            .unwrap_or_else(ModelStore::default_dir),
+    );
     let _ = MODELS_DIR_ENV;
     let result = match cli.command {
         Command::Check(args) => check::run(&args, &store),
-        Command::Models { action: ModelsAction::Fetch } => fetch::fetch(&store).map(|_| 0),
-        Command::Models { action: ModelsAction::List } => fetch::list(&store).map(|ready| if ready { 0 } else { 1 }),
+        Command::Models {
+            action: ModelsAction::Fetch,
+        } => fetch::fetch(&store).map(|_| 0),
+        Command::Models {
+            action: ModelsAction::List,
+        } => fetch::list(&store).map(|ready| if ready { 0 } else { 1 }),
     };
     match result {
         Ok(code) => ExitCode::from(code),

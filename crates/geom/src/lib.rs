@@ -109,13 +109,30 @@ pub struct Affine {
 }
 
 impl Affine {
-    pub const IDENTITY: Affine = Affine { a: 1.0, b: 0.0, c: 0.0, d: 0.0, e: 1.0, f: 0.0 };
+    pub const IDENTITY: Affine = Affine {
+        a: 1.0,
+        b: 0.0,
+        c: 0.0,
+        d: 0.0,
+        e: 1.0,
+        f: 0.0,
+    };
 
     pub fn scale_translate(sx: f32, sy: f32, tx: f32, ty: f32) -> Affine {
-        Affine { a: sx, b: 0.0, c: tx, d: 0.0, e: sy, f: ty }
+        Affine {
+            a: sx,
+            b: 0.0,
+            c: tx,
+            d: 0.0,
+            e: sy,
+            f: ty,
+        }
     }
     pub fn apply(&self, p: Point) -> Point {
-        Point::new(self.a * p.x + self.b * p.y + self.c, self.d * p.x + self.e * p.y + self.f)
+        Point::new(
+            self.a * p.x + self.b * p.y + self.c,
+            self.d * p.x + self.e * p.y + self.f,
+        )
     }
     /// Applies only the linear part (for direction vectors and lengths).
     pub fn apply_vector(&self, v: Point) -> Point {
@@ -139,7 +156,14 @@ impl Affine {
             return None;
         }
         let (a, b, d, e) = (self.e / det, -self.b / det, -self.d / det, self.a / det);
-        Some(Affine { a, b, c: -(a * self.c + b * self.f), d, e, f: -(d * self.c + e * self.f) })
+        Some(Affine {
+            a,
+            b,
+            c: -(a * self.c + b * self.f),
+            d,
+            e,
+            f: -(d * self.c + e * self.f),
+        })
     }
     /// The mean linear scale factor (square root of the determinant's magnitude).
     pub fn scale(&self) -> f32 {
@@ -172,14 +196,25 @@ impl RotatedRect {
         let e = c * sy;
         let c0 = self.center.x - a * out_w * 0.5 - b * out_h * 0.5;
         let f0 = self.center.y - d * out_w * 0.5 - e * out_h * 0.5;
-        Affine { a, b, c: c0, d, e, f: f0 }
+        Affine {
+            a,
+            b,
+            c: c0,
+            d,
+            e,
+            f: f0,
+        }
     }
 
     /// Scales width and height, then makes the rectangle square on its longer side (MediaPipe's
     /// `RectTransformationCalculator` with `square_long: true`, in pixels).
     pub fn scaled_square_long(&self, scale: f32) -> RotatedRect {
         let side = self.width.max(self.height) * scale;
-        RotatedRect { width: side, height: side, ..*self }
+        RotatedRect {
+            width: side,
+            height: side,
+            ..*self
+        }
     }
     /// Moves the centre along the rectangle's own axes, as fractions of its size.
     pub fn shifted(&self, fx: f32, fy: f32) -> RotatedRect {
@@ -219,17 +254,33 @@ mod tests {
 
     #[test]
     fn tensor_map_covers_the_rectangle_corners() {
-        let r = RotatedRect { center: Point::new(100.0, 50.0), width: 40.0, height: 20.0, rotation: 0.0 };
+        let r = RotatedRect {
+            center: Point::new(100.0, 50.0),
+            width: 40.0,
+            height: 20.0,
+            rotation: 0.0,
+        };
         let m = r.tensor_to_image(4.0, 2.0, false);
         assert!(close(m.apply(Point::new(0.0, 0.0)), Point::new(80.0, 40.0)));
-        assert!(close(m.apply(Point::new(4.0, 2.0)), Point::new(120.0, 60.0)));
+        assert!(close(
+            m.apply(Point::new(4.0, 2.0)),
+            Point::new(120.0, 60.0)
+        ));
         let flipped = r.tensor_to_image(4.0, 2.0, true);
-        assert!(close(flipped.apply(Point::new(0.0, 0.0)), Point::new(120.0, 40.0)));
+        assert!(close(
+            flipped.apply(Point::new(0.0, 0.0)),
+            Point::new(120.0, 40.0)
+        ));
     }
 
     #[test]
     fn clockwise_rotation_turns_the_x_axis_downwards() {
-        let r = RotatedRect { center: Point::new(0.0, 0.0), width: 2.0, height: 2.0, rotation: std::f32::consts::FRAC_PI_2 };
+        let r = RotatedRect {
+            center: Point::new(0.0, 0.0),
+            width: 2.0,
+            height: 2.0,
+            rotation: std::f32::consts::FRAC_PI_2,
+        };
         let m = r.tensor_to_image(2.0, 2.0, false);
         // the tensor's right-hand edge centre lands below the centre on screen
         assert!(close(m.apply(Point::new(2.0, 1.0)), Point::new(0.0, 1.0)));
@@ -240,7 +291,12 @@ mod tests {
         // image-right eye lower than image-left eye: the face is turned clockwise on screen
         let rot = rotation_to_level(Point::new(0.0, 0.0), Point::new(10.0, 10.0));
         assert!((rot - std::f32::consts::FRAC_PI_4).abs() < 1e-5);
-        let r = RotatedRect { center: Point::new(5.0, 5.0), width: 10.0, height: 10.0, rotation: rot };
+        let r = RotatedRect {
+            center: Point::new(5.0, 5.0),
+            width: 10.0,
+            height: 10.0,
+            rotation: rot,
+        };
         let m = r.tensor_to_image(10.0, 10.0, false);
         // the tensor's horizontal axis follows the tilted eye line
         let v = m.apply_vector(Point::new(1.0, 0.0));
@@ -249,7 +305,12 @@ mod tests {
 
     #[test]
     fn inverse_round_trips() {
-        let r = RotatedRect { center: Point::new(30.0, -7.0), width: 13.0, height: 9.0, rotation: 0.7 };
+        let r = RotatedRect {
+            center: Point::new(30.0, -7.0),
+            width: 13.0,
+            height: 9.0,
+            rotation: 0.7,
+        };
         let m = r.tensor_to_image(64.0, 64.0, true);
         let inv = m.inverse().unwrap();
         let p = Point::new(12.5, 40.25);

@@ -56,7 +56,13 @@ impl Limit {
         if !value.is_finite() {
             return Status::Fail;
         }
-        let beyond = |limit: f32| if self.most { value > limit } else { value < limit };
+        let beyond = |limit: f32| {
+            if self.most {
+                value > limit
+            } else {
+                value < limit
+            }
+        };
         if beyond(self.fail) {
             Status::Fail
         } else if beyond(self.warn) {
@@ -120,7 +126,10 @@ pub enum GuideError {
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
     #[error("{path}: cannot read: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 const PRESETS: &[(&str, &str)] = &[("corporate", include_str!("presets/corporate.toml"))];
@@ -131,7 +140,11 @@ impl Guideline {
         Guideline::preset("corporate").expect("the corporate preset parses (unit test)")
     }
     pub fn preset(name: &str) -> Result<Guideline, GuideError> {
-        let text = PRESETS.iter().find(|p| p.0 == name).ok_or_else(|| GuideError::UnknownPreset(name.into()))?.1;
+        let text = PRESETS
+            .iter()
+            .find(|p| p.0 == name)
+            .ok_or_else(|| GuideError::UnknownPreset(name.into()))?
+            .1;
         Guideline::parse(text, &format!("built-in {name}"))
     }
     /// A preset name or a path to a TOML file.
@@ -143,21 +156,38 @@ impl Guideline {
         if !path.exists() && !name_or_path.contains(['/', '.']) {
             return Err(GuideError::UnknownPreset(name_or_path.into()));
         }
-        let text = std::fs::read_to_string(path).map_err(|source| GuideError::Io { path: name_or_path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| GuideError::Io {
+            path: name_or_path.into(),
+            source,
+        })?;
         Guideline::parse(&text, name_or_path)
     }
     pub fn parse(text: &str, path: &str) -> Result<Guideline, GuideError> {
-        let g: Guideline = toml::from_str(text).map_err(|e| GuideError::Invalid { path: path.into(), message: e.to_string() })?;
-        g.validate().map_err(|message| GuideError::Invalid { path: path.into(), message })?;
+        let g: Guideline = toml::from_str(text).map_err(|e| GuideError::Invalid {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        g.validate().map_err(|message| GuideError::Invalid {
+            path: path.into(),
+            message,
+        })?;
         Ok(g)
     }
     fn validate(&self) -> Result<(), String> {
         let f = &self.framing;
         if f.width == 0 || f.height == 0 || f.width > 20_000 || f.height > 20_000 {
-            return Err(format!("framing: output size {}×{} is outside 1–20000 pixels", f.width, f.height));
+            return Err(format!(
+                "framing: output size {}×{} is outside 1–20000 pixels",
+                f.width, f.height
+            ));
         }
-        if !(0.05..=0.95).contains(&f.eye_line) || !(0.02..=0.9).contains(&f.eye_to_chin) || f.eye_line + f.eye_to_chin >= 1.0 {
-            return Err("framing: eye_line and eye_to_chin must place the chin inside the picture".into());
+        if !(0.05..=0.95).contains(&f.eye_line)
+            || !(0.02..=0.9).contains(&f.eye_to_chin)
+            || f.eye_line + f.eye_to_chin >= 1.0
+        {
+            return Err(
+                "framing: eye_line and eye_to_chin must place the chin inside the picture".into(),
+            );
         }
         if !(0.0..=1.0).contains(&f.center_x) {
             return Err("framing: center_x must be between 0 and 1".into());
@@ -179,11 +209,19 @@ mod tests {
 
     #[test]
     fn limits_judge_both_directions() {
-        let at_most = Limit { most: true, warn: 8.0, fail: 15.0 };
+        let at_most = Limit {
+            most: true,
+            warn: 8.0,
+            fail: 15.0,
+        };
         assert_eq!(at_most.judge(3.0), Status::Pass);
         assert_eq!(at_most.judge(9.0), Status::Warn);
         assert_eq!(at_most.judge(16.0), Status::Fail);
-        let at_least = Limit { most: false, warn: 90.0, fail: 60.0 };
+        let at_least = Limit {
+            most: false,
+            warn: 90.0,
+            fail: 60.0,
+        };
         assert_eq!(at_least.judge(100.0), Status::Pass);
         assert_eq!(at_least.judge(70.0), Status::Warn);
         assert_eq!(at_least.judge(f32::NAN), Status::Fail);
@@ -191,8 +229,11 @@ mod tests {
 
     #[test]
     fn a_bad_guideline_names_the_problem_with_its_line() {
-        let text = include_str!("presets/corporate.toml").replace("eye_line = 0.38", "eye_line = \"high\"");
-        let err = Guideline::parse(&text, "mine.toml").unwrap_err().to_string();
+        let text = include_str!("presets/corporate.toml")
+            .replace("eye_line = 0.38", "eye_line = \"high\"");
+        let err = Guideline::parse(&text, "mine.toml")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("mine.toml") && err.contains("line"), "{err}");
     }
 }

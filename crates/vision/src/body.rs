@@ -33,10 +33,38 @@ pub mod joint {
     pub const LEFT_HIP: usize = 23;
     pub const RIGHT_HIP: usize = 24;
     pub const NAMES: [&str; 33] = [
-        "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye", "right_eye_outer", "left_ear",
-        "right_ear", "mouth_left", "mouth_right", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist",
-        "right_wrist", "left_pinky", "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip",
-        "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel", "right_heel", "left_foot_index",
+        "nose",
+        "left_eye_inner",
+        "left_eye",
+        "left_eye_outer",
+        "right_eye_inner",
+        "right_eye",
+        "right_eye_outer",
+        "left_ear",
+        "right_ear",
+        "mouth_left",
+        "mouth_right",
+        "left_shoulder",
+        "right_shoulder",
+        "left_elbow",
+        "right_elbow",
+        "left_wrist",
+        "right_wrist",
+        "left_pinky",
+        "right_pinky",
+        "left_index",
+        "right_index",
+        "left_thumb",
+        "right_thumb",
+        "left_hip",
+        "right_hip",
+        "left_knee",
+        "right_knee",
+        "left_ankle",
+        "right_ankle",
+        "left_heel",
+        "right_heel",
+        "left_foot_index",
         "right_foot_index",
     ];
 }
@@ -106,14 +134,25 @@ impl BodyModel {
         let chin = face.chin.scaled(s);
         let eye_to_chin = eye_mid.distance(chin).max(1.0);
         // Body axis: from between the eyes towards the chin, i.e. the head's own vertical.
-        let axis = Point::new((chin.x - eye_mid.x) / eye_to_chin, (chin.y - eye_mid.y) / eye_to_chin);
+        let axis = Point::new(
+            (chin.x - eye_mid.x) / eye_to_chin,
+            (chin.y - eye_mid.y) / eye_to_chin,
+        );
         // Adult proportions, in eye-to-chin units (≈ 0.45 of a head height): the hip centre lies
         // about 7 units below the eyes and the circle around the whole standing person has a
         // radius of about 9 units. Errors of ±30 % are corrected by the second pass.
-        let hip = Point::new(eye_mid.x + axis.x * 7.0 * eye_to_chin, eye_mid.y + axis.y * 7.0 * eye_to_chin);
-        let top = Point::new(hip.x - axis.x * 9.0 * eye_to_chin, hip.y - axis.y * 9.0 * eye_to_chin);
+        let hip = Point::new(
+            eye_mid.x + axis.x * 7.0 * eye_to_chin,
+            eye_mid.y + axis.y * 7.0 * eye_to_chin,
+        );
+        let top = Point::new(
+            hip.x - axis.x * 9.0 * eye_to_chin,
+            hip.y - axis.y * 9.0 * eye_to_chin,
+        );
         let first = alignment_roi(hip, top);
-        let Some((raw, flag)) = self.run(view, &first)? else { return Ok(None) };
+        let Some((raw, flag)) = self.run(view, &first)? else {
+            return Ok(None);
+        };
         // Second pass from the net's own alignment points (33: hip centre, 34: scale point).
         let second = alignment_roi(raw.points[33], raw.points[34]);
         let (raw, flag, roi) = match self.run(view, &second)? {
@@ -122,19 +161,46 @@ impl BodyModel {
         };
         let to_photo = view.to_photo();
         let joints = (0..33)
-            .map(|i| Joint { point: to_photo.apply(raw.points[i]), visibility: raw.visibility[i], presence: raw.presence[i] })
+            .map(|i| Joint {
+                point: to_photo.apply(raw.points[i]),
+                visibility: raw.visibility[i],
+                presence: raw.presence[i],
+            })
             .collect();
-        let tensor_to_photo = to_photo.then_after(&roi.tensor_to_image(SIDE as f32, SIDE as f32, false));
-        let mask = PersonMask { values: raw.mask, side: SIDE, from_photo: tensor_to_photo.inverse() };
-        Ok(Some(Body { joints, score: flag, mask }))
+        let tensor_to_photo =
+            to_photo.then_after(&roi.tensor_to_image(SIDE as f32, SIDE as f32, false));
+        let mask = PersonMask {
+            values: raw.mask,
+            side: SIDE,
+            from_photo: tensor_to_photo.inverse(),
+        };
+        Ok(Some(Body {
+            joints,
+            score: flag,
+            mask,
+        }))
     }
 
-    fn run(&self, view: &PhotoView, roi: &RotatedRect) -> Result<Option<(RawPose, f32)>, VisionError> {
+    fn run(
+        &self,
+        view: &PhotoView,
+        roi: &RotatedRect,
+    ) -> Result<Option<(RawPose, f32)>, VisionError> {
         let to_analysis = roi.tensor_to_image(SIDE as f32, SIDE as f32, false);
-        let out = self.net.run(view.sample(&to_analysis, SIDE, SIDE, 0.0, 1.0))?;
-        let get = |n: usize| out.iter().find(|o| o.values.len() == n).ok_or_else(|| VisionError::Internal(format!("pose_landmark_full: no {n}-value output")));
+        let out = self
+            .net
+            .run(view.sample(&to_analysis, SIDE, SIDE, 0.0, 1.0))?;
+        let get = |n: usize| {
+            out.iter().find(|o| o.values.len() == n).ok_or_else(|| {
+                VisionError::Internal(format!("pose_landmark_full: no {n}-value output"))
+            })
+        };
         let flag_raw = get(1)?.values[0];
-        let flag = if (0.0..=1.0).contains(&flag_raw) { flag_raw } else { sigmoid(flag_raw) };
+        let flag = if (0.0..=1.0).contains(&flag_raw) {
+            flag_raw
+        } else {
+            sigmoid(flag_raw)
+        };
         if flag < 0.5 {
             return Ok(None);
         }
@@ -147,8 +213,20 @@ impl BodyModel {
             visibility.push(sigmoid(c[3]));
             presence.push(sigmoid(c[4]));
         }
-        let mask = get(SIDE * SIDE)?.values.iter().map(|&v| sigmoid(v)).collect();
-        Ok(Some((RawPose { points, visibility, presence, mask }, flag)))
+        let mask = get(SIDE * SIDE)?
+            .values
+            .iter()
+            .map(|&v| sigmoid(v))
+            .collect();
+        Ok(Some((
+            RawPose {
+                points,
+                visibility,
+                presence,
+                mask,
+            },
+            flag,
+        )))
     }
 }
 
@@ -163,6 +241,14 @@ struct RawPose {
 /// square: the region centred on the hip point, rotated so that the scale point is straight up.
 fn alignment_roi(center: Point, scale_point: Point) -> RotatedRect {
     let radius = center.distance(scale_point);
-    let rotation = trueshot_geom::normalize_radians(std::f32::consts::FRAC_PI_2 - (-(scale_point.y - center.y)).atan2(scale_point.x - center.x));
-    RotatedRect { center, width: 2.0 * radius, height: 2.0 * radius, rotation }.scaled_square_long(1.25)
+    let rotation = trueshot_geom::normalize_radians(
+        std::f32::consts::FRAC_PI_2 - (-(scale_point.y - center.y)).atan2(scale_point.x - center.x),
+    );
+    RotatedRect {
+        center,
+        width: 2.0 * radius,
+        height: 2.0 * radius,
+        rotation,
+    }
+    .scaled_square_long(1.25)
 }

@@ -33,16 +33,30 @@ impl Detector {
         // num_layers 4, strides [8, 16, 16, 16], interpolated scale aspect ratio 1 → 2 anchors per
         // cell per layer; the three stride-16 layers share one 8×8 grid.
         let anchors = ssd_anchors(128, &[8, 16, 16, 16], 2);
-        Detector { net, anchors, side: 128, min_score: 0.5 }
+        Detector {
+            net,
+            anchors,
+            side: 128,
+            min_score: 0.5,
+        }
     }
     pub fn full_range(net: Net) -> Detector {
         // num_layers 1, stride 4, no interpolated anchor → one anchor per cell of a 48×48 grid.
         let anchors = ssd_anchors(192, &[4], 1);
-        Detector { net, anchors, side: 192, min_score: 0.6 }
+        Detector {
+            net,
+            anchors,
+            side: 192,
+            min_score: 0.6,
+        }
     }
 
     /// Runs on a letterboxed tensor; `to_analysis` maps tensor pixels to analysis pixels.
-    pub fn detect(&self, tensor: Vec<f32>, to_analysis: &Affine) -> Result<Vec<Detection>, VisionError> {
+    pub fn detect(
+        &self,
+        tensor: Vec<f32>,
+        to_analysis: &Affine,
+    ) -> Result<Vec<Detection>, VisionError> {
         let outputs = self.net.run(tensor)?;
         let n = self.anchors.len();
         let sized = |width: usize| outputs.iter().find(|o| o.values.len() == n * width);
@@ -51,7 +65,12 @@ impl Detector {
         let (boxes, scores): (Vec<&[f32]>, Vec<f32>) = match (sized(16), sized(1), sized(17)) {
             (Some(b), Some(s), _) => (b.values.chunks_exact(16).collect(), s.values.clone()),
             (_, _, Some(c)) => c.values.chunks_exact(17).map(|r| (&r[1..], r[0])).unzip(),
-            _ => return Err(VisionError::Internal(format!("{}: unexpected output layout", self.net.id))),
+            _ => {
+                return Err(VisionError::Internal(format!(
+                    "{}: unexpected output layout",
+                    self.net.id
+                )))
+            }
         };
         let s = self.side as f32;
         let mut found = Vec::new();
@@ -72,9 +91,16 @@ impl Detector {
             let br = to_analysis.apply(Point::new(cx + w / 2.0, cy + h / 2.0));
             let mut keypoints = [Point::default(); 6];
             for (k, kp) in keypoints.iter_mut().enumerate() {
-                *kp = to_analysis.apply(Point::new(r[4 + 2 * k] + anchor.x * s, r[5 + 2 * k] + anchor.y * s));
+                *kp = to_analysis.apply(Point::new(
+                    r[4 + 2 * k] + anchor.x * s,
+                    r[5 + 2 * k] + anchor.y * s,
+                ));
             }
-            found.push(Detection { bbox: Rect::new(tl.x, tl.y, br.x - tl.x, br.y - tl.y), score, keypoints });
+            found.push(Detection {
+                bbox: Rect::new(tl.x, tl.y, br.x - tl.x, br.y - tl.y),
+                score,
+                keypoints,
+            });
         }
         Ok(found)
     }
@@ -97,7 +123,10 @@ fn ssd_anchors(input: usize, strides: &[usize], per_layer: usize) -> Vec<Point> 
         for y in 0..cells {
             for x in 0..cells {
                 for _ in 0..repeats * per_layer {
-                    anchors.push(Point::new((x as f32 + 0.5) / cells as f32, (y as f32 + 0.5) / cells as f32));
+                    anchors.push(Point::new(
+                        (x as f32 + 0.5) / cells as f32,
+                        (y as f32 + 0.5) / cells as f32,
+                    ));
                 }
             }
         }
@@ -118,7 +147,9 @@ pub fn weighted_nms(mut dets: Vec<Detection>, iou_threshold: f32) -> Vec<Detecti
     let mut remaining = dets;
     while !remaining.is_empty() {
         let best = remaining[0].clone();
-        let (cluster, rest): (Vec<Detection>, Vec<Detection>) = remaining.into_iter().partition(|d| best.bbox.iou(&d.bbox) > iou_threshold);
+        let (cluster, rest): (Vec<Detection>, Vec<Detection>) = remaining
+            .into_iter()
+            .partition(|d| best.bbox.iou(&d.bbox) > iou_threshold);
         remaining = rest;
         if cluster.len() <= 1 {
             out.push(best);
@@ -158,7 +189,11 @@ mod tests {
 
     #[test]
     fn nms_merges_overlaps_and_keeps_separate_faces() {
-        let d = |x: f32, s: f32| Detection { bbox: Rect::new(x, 0.0, 10.0, 10.0), score: s, keypoints: [Point::new(x, 0.0); 6] };
+        let d = |x: f32, s: f32| Detection {
+            bbox: Rect::new(x, 0.0, 10.0, 10.0),
+            score: s,
+            keypoints: [Point::new(x, 0.0); 6],
+        };
         let out = weighted_nms(vec![d(0.0, 0.9), d(1.0, 0.6), d(50.0, 0.8)], 0.3);
         assert_eq!(out.len(), 2);
         assert!(out[0].bbox.x > 0.0 && out[0].bbox.x < 1.0);

@@ -38,8 +38,8 @@ pub mod mesh {
     pub const LEFT_CHEEK: usize = 425;
     /// The face outline, clockwise from the forehead top.
     pub const FACE_OVAL: [usize; 36] = [
-        10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148, 176, 149, 150, 136,
-        172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+        10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+        152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
     ];
 }
 
@@ -100,10 +100,14 @@ impl Face {
     }
     /// Distance between the iris centres, in pixels.
     pub fn eye_distance(&self) -> f32 {
-        self.right_eye.iris_center.distance(self.left_eye.iris_center)
+        self.right_eye
+            .iris_center
+            .distance(self.left_eye.iris_center)
     }
     pub fn eye_midpoint(&self) -> Point {
-        self.right_eye.iris_center.midpoint(self.left_eye.iris_center)
+        self.right_eye
+            .iris_center
+            .midpoint(self.left_eye.iris_center)
     }
 }
 
@@ -117,17 +121,30 @@ impl FaceModels {
     /// net says the crop holds no face.
     pub fn analyse(&self, view: &PhotoView, det: &Detection) -> Result<Option<Face>, VisionError> {
         let rotation = rotation_to_level(det.keypoints[0], det.keypoints[1]);
-        let from_detection = RotatedRect { center: det.bbox.center(), width: det.bbox.w, height: det.bbox.h, rotation }.scaled_square_long(1.5);
-        let Some((first, _)) = self.mesh_in(view, &from_detection)? else { return Ok(None) };
+        let from_detection = RotatedRect {
+            center: det.bbox.center(),
+            width: det.bbox.w,
+            height: det.bbox.h,
+            rotation,
+        }
+        .scaled_square_long(1.5);
+        let Some((first, _)) = self.mesh_in(view, &from_detection)? else {
+            return Ok(None);
+        };
         // Second pass from the mesh itself (MediaPipe's `face_landmark_landmarks_to_roi`, what it
         // uses from one video frame to the next): the detector's box is coarse, the mesh's own
         // extent and eye line are not.
-        let Some(bounds) = Rect::bounding(first.iter().map(|p| p.xy())) else { return Ok(None) };
+        let Some(bounds) = Rect::bounding(first.iter().map(|p| p.xy())) else {
+            return Ok(None);
+        };
         let from_mesh = RotatedRect {
             center: bounds.center(),
             width: bounds.w,
             height: bounds.h,
-            rotation: rotation_to_level(first[mesh::RIGHT_EYE_OUTER].xy(), first[mesh::LEFT_EYE_OUTER].xy()),
+            rotation: rotation_to_level(
+                first[mesh::RIGHT_EYE_OUTER].xy(),
+                first[mesh::LEFT_EYE_OUTER].xy(),
+            ),
         }
         .scaled_square_long(1.5);
         let (roi, mesh_analysis, flag) = match self.mesh_in(view, &from_mesh)? {
@@ -137,19 +154,40 @@ impl FaceModels {
         let to_photo = view.to_photo();
         let photo_scale = 1.0 / view.scale;
 
-        let right_eye = self.eye(view, &mesh_analysis, mesh::RIGHT_EYE_OUTER, mesh::RIGHT_EYE_INNER, false)?;
-        let left_eye = self.eye(view, &mesh_analysis, mesh::LEFT_EYE_INNER, mesh::LEFT_EYE_OUTER, true)?;
+        let right_eye = self.eye(
+            view,
+            &mesh_analysis,
+            mesh::RIGHT_EYE_OUTER,
+            mesh::RIGHT_EYE_INNER,
+            false,
+        )?;
+        let left_eye = self.eye(
+            view,
+            &mesh_analysis,
+            mesh::LEFT_EYE_INNER,
+            mesh::LEFT_EYE_OUTER,
+            true,
+        )?;
 
         let mesh: Vec<Point3> = mesh_analysis
             .iter()
             .map(|p| {
                 let q = to_photo.apply(p.xy());
-                Point3 { x: q.x, y: q.y, z: p.z * photo_scale }
+                Point3 {
+                    x: q.x,
+                    y: q.y,
+                    z: p.z * photo_scale,
+                }
             })
             .collect();
         let pose = head_pose(&mesh);
         let bbox = det.bbox.scaled(photo_scale);
-        let roi = RotatedRect { center: to_photo.apply(roi.center), width: roi.width * photo_scale, height: roi.height * photo_scale, rotation: roi.rotation };
+        let roi = RotatedRect {
+            center: to_photo.apply(roi.center),
+            width: roi.width * photo_scale,
+            height: roi.height * photo_scale,
+            rotation: roi.rotation,
+        };
         Ok(Some(Face {
             bbox,
             score: det.score,
@@ -165,11 +203,24 @@ impl FaceModels {
 
     /// The mesh in analysis pixels for one region, with the net's face confidence; `None` when
     /// the net says the region holds no face.
-    fn mesh_in(&self, view: &PhotoView, roi: &RotatedRect) -> Result<Option<(Vec<Point3>, f32)>, VisionError> {
+    fn mesh_in(
+        &self,
+        view: &PhotoView,
+        roi: &RotatedRect,
+    ) -> Result<Option<(Vec<Point3>, f32)>, VisionError> {
         let to_analysis = roi.tensor_to_image(192.0, 192.0, false);
-        let out = self.mesh.run(view.sample(&to_analysis, 192, 192, 0.0, 1.0))?;
-        let landmarks = out.iter().find(|o| o.values.len() == 1404).ok_or_else(|| VisionError::Internal("face_landmark: no 1404-value output".into()))?;
-        let flag = out.iter().find(|o| o.values.len() == 1).map(|o| sigmoid(o.values[0])).unwrap_or(0.0);
+        let out = self
+            .mesh
+            .run(view.sample(&to_analysis, 192, 192, 0.0, 1.0))?;
+        let landmarks = out
+            .iter()
+            .find(|o| o.values.len() == 1404)
+            .ok_or_else(|| VisionError::Internal("face_landmark: no 1404-value output".into()))?;
+        let flag = out
+            .iter()
+            .find(|o| o.values.len() == 1)
+            .map(|o| sigmoid(o.values[0]))
+            .unwrap_or(0.0);
         if flag < 0.5 {
             return Ok(None);
         }
@@ -179,25 +230,54 @@ impl FaceModels {
             .chunks_exact(3)
             .map(|c| {
                 let p = to_analysis.apply(Point::new(c[0], c[1]));
-                Point3 { x: p.x, y: p.y, z: c[2] * z_scale }
+                Point3 {
+                    x: p.x,
+                    y: p.y,
+                    z: c[2] * z_scale,
+                }
             })
             .collect();
         Ok(Some((mesh, flag)))
     }
 
-    fn eye(&self, view: &PhotoView, mesh: &[Point3], from: usize, to: usize, mirrored: bool) -> Result<Eye, VisionError> {
+    fn eye(
+        &self,
+        view: &PhotoView,
+        mesh: &[Point3],
+        from: usize,
+        to: usize,
+        mirrored: bool,
+    ) -> Result<Eye, VisionError> {
         let (a, b) = (mesh[from].xy(), mesh[to].xy());
         let bbox = Rect::bounding([a, b]).expect("two points");
-        let roi = RotatedRect { center: bbox.center(), width: bbox.w, height: bbox.h, rotation: rotation_to_level(a, b) }.scaled_square_long(2.3);
+        let roi = RotatedRect {
+            center: bbox.center(),
+            width: bbox.w,
+            height: bbox.h,
+            rotation: rotation_to_level(a, b),
+        }
+        .scaled_square_long(2.3);
         let to_analysis = roi.tensor_to_image(64.0, 64.0, mirrored);
         let out = self.iris.run(view.sample(&to_analysis, 64, 64, 0.0, 1.0))?;
-        let get = |n: usize| out.iter().find(|o| o.values.len() == n).ok_or_else(|| VisionError::Internal(format!("iris_landmark: no {n}-value output")));
-        let map = |v: &[f32]| -> Vec<Point> { v.chunks_exact(3).map(|c| to_analysis.apply(Point::new(c[0], c[1]))).collect() };
+        let get = |n: usize| {
+            out.iter()
+                .find(|o| o.values.len() == n)
+                .ok_or_else(|| VisionError::Internal(format!("iris_landmark: no {n}-value output")))
+        };
+        let map = |v: &[f32]| -> Vec<Point> {
+            v.chunks_exact(3)
+                .map(|c| to_analysis.apply(Point::new(c[0], c[1])))
+                .collect()
+        };
         let iris = map(&get(15)?.values);
         let contour = map(&get(213)?.values);
         let center = iris[0];
         let iris_radius = iris[1..].iter().map(|p| p.distance(center)).sum::<f32>() / 4.0;
-        Ok(Eye { iris_center: center, iris_radius, contour })
+        Ok(Eye {
+            iris_center: center,
+            iris_radius,
+            contour,
+        })
     }
 }
 
@@ -211,12 +291,30 @@ impl Eye {
     }
 }
 
+/// Symmetric mesh pairs (subject's right, left) whose differences give the head's x axis: eye
+/// corners, mouth corners, cheekbones and jaw. Many pairs average out the noise of single points.
+const SYMMETRIC_PAIRS: [(usize, usize); 8] = [
+    (33, 263),
+    (133, 362),
+    (61, 291),
+    (234, 454),
+    (93, 323),
+    (132, 361),
+    (58, 288),
+    (172, 397),
+];
+/// Upper and lower midline points for the head's y axis: the nasal bridge, and the base of the
+/// nose and the lips. This line is close to vertical when a person looks straight into the lens
+/// with a level head (a brow-to-chin line leans back by 5–10°, which would read as looking down).
+const MIDLINE_UPPER: [usize; 2] = [168, 6];
+const MIDLINE_LOWER: [usize; 3] = [2, 0, 17];
+
 /// Head pose from the mesh's own 3-D shape: a head frame whose x axis runs from the subject's
-/// right to left (through the outer eye corners and the mouth corners) and whose y axis runs from
-/// between the brows to the chin, made orthogonal. For a face looking straight into the lens
-/// both lie in the picture plane and all three angles are zero. The same definition is applied
-/// to MediaPipe's own landmarks in `tools/reference/mediapipe_reference.py`, so the tests compare
-/// like with like.
+/// right to left ([`SYMMETRIC_PAIRS`]) and whose y axis runs down the midline
+/// ([`MIDLINE_UPPER`] → [`MIDLINE_LOWER`]), made orthogonal. For a face looking straight into the
+/// lens both lie in the picture plane and all three angles are zero. The same definition is
+/// applied to MediaPipe's own landmarks in `tools/reference/mediapipe_reference.py`, so the tests
+/// compare like with like.
 pub fn head_pose(mesh: &[Point3]) -> HeadPose {
     let p = |i: usize| [mesh[i].x, mesh[i].y, mesh[i].z];
     let sub = |a: [f32; 3], b: [f32; 3]| [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
@@ -226,9 +324,24 @@ pub fn head_pose(mesh: &[Point3]) -> HeadPose {
         let n = dot(a, a).sqrt().max(1e-9);
         [a[0] / n, a[1] / n, a[2] / n]
     };
-    let cross = |a: [f32; 3], b: [f32; 3]| [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-    let x = norm(add(sub(p(mesh::LEFT_EYE_OUTER), p(mesh::RIGHT_EYE_OUTER)), sub(p(mesh::MOUTH_LEFT), p(mesh::MOUTH_RIGHT))));
-    let down = sub(p(mesh::CHIN), p(mesh::BETWEEN_BROWS));
+    let mean = |idx: &[usize]| {
+        let s = idx.iter().fold([0.0; 3], |acc, &i| add(acc, p(i)));
+        let n = idx.len() as f32;
+        [s[0] / n, s[1] / n, s[2] / n]
+    };
+    let cross = |a: [f32; 3], b: [f32; 3]| {
+        [
+            a[1] * b[2] - a[2] * b[1],
+            a[2] * b[0] - a[0] * b[2],
+            a[0] * b[1] - a[1] * b[0],
+        ]
+    };
+    let x = norm(
+        SYMMETRIC_PAIRS
+            .iter()
+            .fold([0.0; 3], |acc, &(r, l)| add(acc, sub(p(l), p(r)))),
+    );
+    let down = sub(mean(&MIDLINE_LOWER), mean(&MIDLINE_UPPER));
     let d = dot(down, x);
     let y = norm([down[0] - d * x[0], down[1] - d * x[1], down[2] - d * x[2]]);
     let z = cross(x, y); // points into the head, away from the camera for a frontal face
@@ -236,5 +349,9 @@ pub fn head_pose(mesh: &[Point3]) -> HeadPose {
     let yaw = forward[0].atan2(-forward[2]);
     let pitch = (-forward[1]).atan2((forward[0] * forward[0] + forward[2] * forward[2]).sqrt());
     let roll = x[1].atan2(x[0]);
-    HeadPose { yaw: yaw.to_degrees(), pitch: pitch.to_degrees(), roll: roll.to_degrees() }
+    HeadPose {
+        yaw: yaw.to_degrees(),
+        pitch: pitch.to_degrees(),
+        roll: roll.to_degrees(),
+    }
 }

@@ -62,6 +62,29 @@ pub struct Scene {
     pub body: Option<Body>,
 }
 
+/// A face at least this fraction of the picture's long side makes it a close-up: no tiled search.
+pub const CLOSE_UP_FACE: f32 = 0.15;
+/// Side of a detection tile, in analysis pixels.
+const TILE: f32 = 480.0;
+
+/// Top-left corners of overlapping tiles (a quarter overlap) covering the picture.
+fn tile_origins(w: f32, h: f32) -> Vec<(f32, f32)> {
+    let starts = |len: f32| -> Vec<f32> {
+        if len <= TILE {
+            return vec![0.0];
+        }
+        let n = ((len - TILE) / (TILE * 0.75)).ceil() as usize + 1;
+        (0..n)
+            .map(|i| (len - TILE) * i as f32 / (n - 1) as f32)
+            .collect()
+    };
+    let ys = starts(h);
+    starts(w)
+        .into_iter()
+        .flat_map(|x| ys.iter().map(move |&y| (x, y)))
+        .collect()
+}
+
 /// All perception models, loaded and optimised once.
 pub struct Perception {
     short: detect::Detector,
@@ -81,34 +104,71 @@ pub struct PerceiveOptions {
 
 impl Default for PerceiveOptions {
     fn default() -> Self {
-        PerceiveOptions { body: true, max_faces: 16 }
+        PerceiveOptions {
+            body: true,
+            max_faces: 16,
+        }
     }
 }
 
 impl Perception {
     pub fn load(store: &ModelStore) -> Result<Perception, VisionError> {
         Ok(Perception {
-            short: detect::Detector::short_range(net::Net::load(store, "face_detection_short", [1, 128, 128, 3])?),
-            full: detect::Detector::full_range(net::Net::load(store, "face_detection_full", [1, 192, 192, 3])?),
+            short: detect::Detector::short_range(net::Net::load(
+                store,
+                "face_detection_short",
+                [1, 128, 128, 3],
+            )?),
+            full: detect::Detector::full_range(net::Net::load(
+                store,
+                "face_detection_full",
+                [1, 192, 192, 3],
+            )?),
             face: face::FaceModels {
                 mesh: net::Net::load(store, "face_landmark", [1, 192, 192, 3])?,
                 iris: net::Net::load(store, "iris_landmark", [1, 64, 64, 3])?,
             },
-            body: body::BodyModel { net: net::Net::load(store, "pose_landmark_full", [1, 256, 256, 3])? },
+            body: body::BodyModel {
+                net: net::Net::load(store, "pose_landmark_full", [1, 256, 256, 3])?,
+            },
         })
     }
 
     /// Face detections in analysis pixels, both nets merged, best first.
+    ///
+    /// Both nets see the whole picture shrunk to 128 or 192 pixels, where a face smaller than
+    /// about a twentieth of the picture's long side vanishes. Unless the picture is a close-up
+    /// (a face at least [`CLOSE_UP_FACE`] of the long side), the full-range net also runs on
+    /// overlapping tiles, which finds the people standing farther back in a group photo or a
+    /// full-length shot.
     pub fn detect(&self, view: &PhotoView) -> Result<Vec<Detection>, VisionError> {
         let mut all = Vec::new();
         for det in [&self.short, &self.full] {
             let (tensor, to_analysis) = view.letterbox(det.side(), -1.0, 1.0)?;
             all.extend(det.detect(tensor, &to_analysis)?);
         }
+        let img = view.analysis();
+        let long = img.width().max(img.height()) as f32;
+        let close_up = all.iter().any(|d| d.bbox.w >= CLOSE_UP_FACE * long);
+        if !close_up && long > 2.0 * TILE {
+            let side = self.full.side();
+            for (x, y) in tile_origins(img.width() as f32, img.height() as f32) {
+                let s = TILE / side as f32;
+                let to_analysis = trueshot_geom::Affine::scale_translate(s, s, x, y);
+                all.extend(self.full.detect(
+                    view.sample(&to_analysis, side, side, -1.0, 1.0),
+                    &to_analysis,
+                )?);
+            }
+        }
         Ok(detect::weighted_nms(all, 0.3))
     }
 
-    pub fn perceive(&self, view: &PhotoView, options: &PerceiveOptions) -> Result<Scene, VisionError> {
+    pub fn perceive(
+        &self,
+        view: &PhotoView,
+        options: &PerceiveOptions,
+    ) -> Result<Scene, VisionError> {
         let mut dets = self.detect(view)?;
         dets.sort_by(|a, b| b.bbox.area().total_cmp(&a.bbox.area()));
         let mut faces = Vec::new();
@@ -122,6 +182,11 @@ impl Perception {
             (true, Some(main)) => self.body.analyse(view, main)?,
             _ => None,
         };
-        Ok(Scene { width: view.width, height: view.height, faces, body })
+        Ok(Scene {
+            width: view.width,
+            height: view.height,
+            faces,
+            body,
+        })
     }
 }

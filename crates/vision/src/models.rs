@@ -67,7 +67,10 @@ impl Manifest {
     /// The manifest compiled into this build.
     pub fn builtin() -> &'static Manifest {
         static M: OnceLock<Manifest> = OnceLock::new();
-        M.get_or_init(|| toml::from_str(MANIFEST_TOML).expect("models/manifest.toml is valid (checked by a unit test)"))
+        M.get_or_init(|| {
+            toml::from_str(MANIFEST_TOML)
+                .expect("models/manifest.toml is valid (checked by a unit test)")
+        })
     }
     pub fn model(&self, id: &str) -> Option<&ModelSpec> {
         self.model.iter().find(|m| m.id == id)
@@ -93,10 +96,14 @@ impl ModelSpec {
 /// Where a model stands in the cache.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ModelStatus {
-    Ready { bytes: u64 },
+    Ready {
+        bytes: u64,
+    },
     Missing,
     /// Present but not usable: converted from other sources, or damaged.
-    Stale { reason: String },
+    Stale {
+        reason: String,
+    },
 }
 
 /// The local folder of converted models.
@@ -120,7 +127,9 @@ impl ModelStore {
         if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
             return PathBuf::from(d).join("trueshot/models");
         }
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."));
         home.join(".cache/trueshot/models")
     }
     pub fn dir(&self) -> &Path {
@@ -136,28 +145,49 @@ impl ModelStore {
     /// Checks a model against its lock file (hashes the ONNX file: a few milliseconds).
     pub fn status(&self, spec: &ModelSpec) -> ModelStatus {
         match self.read_verified(spec) {
-            Ok(bytes) => ModelStatus::Ready { bytes: bytes.len() as u64 },
+            Ok(bytes) => ModelStatus::Ready {
+                bytes: bytes.len() as u64,
+            },
             Err(VisionError::ModelMissing { .. }) => ModelStatus::Missing,
-            Err(e) => ModelStatus::Stale { reason: e.to_string() },
+            Err(e) => ModelStatus::Stale {
+                reason: e.to_string(),
+            },
         }
     }
 
     /// Reads a model's ONNX bytes after checking them against the lock file.
     pub fn read_verified(&self, spec: &ModelSpec) -> Result<Vec<u8>, VisionError> {
         let path = self.model_path(&spec.id);
-        let missing = || VisionError::ModelMissing { id: spec.id.clone(), dir: self.dir.clone() };
+        let missing = || VisionError::ModelMissing {
+            id: spec.id.clone(),
+            dir: self.dir.clone(),
+        };
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing()),
-            Err(e) => return Err(VisionError::ModelDamaged { id: spec.id.clone(), reason: format!("cannot read {}: {e}", path.display()) }),
+            Err(e) => {
+                return Err(VisionError::ModelDamaged {
+                    id: spec.id.clone(),
+                    reason: format!("cannot read {}: {e}", path.display()),
+                })
+            }
         };
         let lock = std::fs::read_to_string(self.lock_path(&spec.id)).map_err(|_| missing())?;
-        let field = |k: &str| lock.lines().find_map(|l| l.strip_prefix(k).map(str::trim).map(str::to_string));
+        let field = |k: &str| {
+            lock.lines()
+                .find_map(|l| l.strip_prefix(k).map(str::trim).map(str::to_string))
+        };
         if field("source ").as_deref() != Some(spec.source_digest().as_str()) {
-            return Err(VisionError::ModelDamaged { id: spec.id.clone(), reason: "converted from other sources than the manifest pins".into() });
+            return Err(VisionError::ModelDamaged {
+                id: spec.id.clone(),
+                reason: "converted from other sources than the manifest pins".into(),
+            });
         }
         if field("onnx ").as_deref() != Some(sha256_hex(&bytes).as_str()) {
-            return Err(VisionError::ModelDamaged { id: spec.id.clone(), reason: format!("{} does not match its recorded SHA-256", path.display()) });
+            return Err(VisionError::ModelDamaged {
+                id: spec.id.clone(),
+                reason: format!("{} does not match its recorded SHA-256", path.display()),
+            });
         }
         Ok(bytes)
     }
@@ -165,7 +195,11 @@ impl ModelStore {
     /// Records a freshly converted model (called by the fetch command after conversion).
     pub fn write_lock(&self, spec: &ModelSpec) -> std::io::Result<()> {
         let bytes = std::fs::read(self.model_path(&spec.id))?;
-        let text = format!("source {}\nonnx {}\n", spec.source_digest(), sha256_hex(&bytes));
+        let text = format!(
+            "source {}\nonnx {}\n",
+            spec.source_digest(),
+            sha256_hex(&bytes)
+        );
         let tmp = self.dir.join(format!(".{}.lock.tmp", spec.id));
         std::fs::write(&tmp, text)?;
         std::fs::rename(tmp, self.lock_path(&spec.id))
@@ -189,7 +223,12 @@ mod tests {
         let m: Manifest = toml::from_str(MANIFEST_TOML).unwrap();
         assert!(!m.model.is_empty());
         for model in &m.model {
-            assert!(m.package(&model.package).is_some(), "{} names unknown package {}", model.id, model.package);
+            assert!(
+                m.package(&model.package).is_some(),
+                "{} names unknown package {}",
+                model.id,
+                model.package
+            );
             assert!(matches!(model.format.as_str(), "tflite" | "tfjs"));
             for f in &model.files {
                 assert_eq!(f.sha256.len(), 64);

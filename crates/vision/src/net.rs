@@ -20,29 +20,47 @@ pub(crate) struct Output {
 }
 
 impl Net {
-    pub fn load(store: &ModelStore, id: &'static str, input_shape: [usize; 4]) -> Result<Net, VisionError> {
-        let spec = Manifest::builtin().model(id).ok_or_else(|| VisionError::Internal(format!("model {id} is not in the manifest")))?;
+    pub fn load(
+        store: &ModelStore,
+        id: &'static str,
+        input_shape: [usize; 4],
+    ) -> Result<Net, VisionError> {
+        let spec = Manifest::builtin()
+            .model(id)
+            .ok_or_else(|| VisionError::Internal(format!("model {id} is not in the manifest")))?;
         let bytes = store.read_verified(spec)?;
-        let fail = |e: TractError| VisionError::ModelDamaged { id: id.to_string(), reason: format!("tract cannot load it: {e:#}") };
+        let fail = |e: TractError| VisionError::ModelDamaged {
+            id: id.to_string(),
+            reason: format!("tract cannot load it: {e:#}"),
+        };
         let plan = tract_onnx::onnx()
             .model_for_read(&mut std::io::Cursor::new(bytes))
             .and_then(|m| m.with_input_fact(0, f32::fact(input_shape).into()))
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(fail)?;
-        Ok(Net { id, plan, input_shape })
+        Ok(Net {
+            id,
+            plan,
+            input_shape,
+        })
     }
 
     /// Runs the net on one NHWC input; returns every output in the model's order.
     pub fn run(&self, input: Vec<f32>) -> Result<Vec<Output>, VisionError> {
-        let fail = |e: TractError| VisionError::Inference { model: self.id, reason: format!("{e:#}") };
+        let fail = |e: TractError| VisionError::Inference {
+            model: self.id,
+            reason: format!("{e:#}"),
+        };
         let tensor = Tensor::from_shape(&self.input_shape, &input).map_err(fail)?;
         let outputs = self.plan.run(tvec!(tensor.into())).map_err(fail)?;
         outputs
             .iter()
             .map(|o| {
                 let view = o.to_plain_array_view::<f32>().map_err(fail)?;
-                Ok(Output { values: view.iter().copied().collect() })
+                Ok(Output {
+                    values: view.iter().copied().collect(),
+                })
             })
             .collect()
     }

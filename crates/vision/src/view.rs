@@ -53,7 +53,12 @@ impl PhotoView {
             let next = halve(last);
             levels.push(next);
         }
-        Ok(PhotoView { width: w, height: h, scale, levels })
+        Ok(PhotoView {
+            width: w,
+            height: h,
+            scale,
+            levels,
+        })
     }
 
     /// The analysis copy (pyramid level 0).
@@ -69,7 +74,14 @@ impl PhotoView {
     /// Samples an `out_w × out_h` NHWC tensor whose pixel `(u, v)` shows the analysis image at
     /// `tensor_to_analysis(u, v)`, with values mapped from 0..255 to `lo..hi`; outside the picture
     /// the tensor holds zeros (MediaPipe's `BORDER_ZERO`).
-    pub fn sample(&self, tensor_to_analysis: &Affine, out_w: usize, out_h: usize, lo: f32, hi: f32) -> Vec<f32> {
+    pub fn sample(
+        &self,
+        tensor_to_analysis: &Affine,
+        out_w: usize,
+        out_h: usize,
+        lo: f32,
+        hi: f32,
+    ) -> Vec<f32> {
         // Pick the level whose pixels are at most twice as small as a tensor pixel.
         let step = tensor_to_analysis.scale().max(1e-6);
         let mut level = 0usize;
@@ -83,7 +95,12 @@ impl PhotoView {
 
     /// A letterboxed `side × side` tensor of the whole picture (aspect kept, centred, zero
     /// padding), and the map from tensor pixels to analysis pixels.
-    pub fn letterbox(&self, side: usize, lo: f32, hi: f32) -> Result<(Vec<f32>, Affine), VisionError> {
+    pub fn letterbox(
+        &self,
+        side: usize,
+        lo: f32,
+        hi: f32,
+    ) -> Result<(Vec<f32>, Affine), VisionError> {
         let img = self.analysis();
         let (w, h) = (img.width() as f32, img.height() as f32);
         let s = side as f32 / w.max(h);
@@ -105,7 +122,10 @@ impl PhotoView {
         }
         let sx = w / dw as f32;
         let sy = h / dh as f32;
-        Ok((out, Affine::scale_translate(sx, sy, -(ox as f32) * sx, -(oy as f32) * sy)))
+        Ok((
+            out,
+            Affine::scale_translate(sx, sy, -(ox as f32) * sx, -(oy as f32) * sy),
+        ))
     }
 }
 
@@ -113,10 +133,15 @@ impl PhotoView {
 /// area-weighted downscaling (fast_image_resize, SIMD).
 pub fn resize(src: &RgbImage, w: u32, h: u32) -> Result<RgbImage, VisionError> {
     let err = |e: String| VisionError::Internal(format!("resize: {e}"));
-    let src_view = ImageRef::new(src.width(), src.height(), src.as_raw(), PixelType::U8x3).map_err(|e| err(e.to_string()))?;
+    let src_view = ImageRef::new(src.width(), src.height(), src.as_raw(), PixelType::U8x3)
+        .map_err(|e| err(e.to_string()))?;
     let mut dst = Image::new(w, h, PixelType::U8x3);
     Resizer::new()
-        .resize(&src_view, &mut dst, &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear)))
+        .resize(
+            &src_view,
+            &mut dst,
+            &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear)),
+        )
         .map_err(|e| err(e.to_string()))?;
     RgbImage::from_raw(w, h, dst.into_vec()).ok_or_else(|| err("buffer size".into()))
 }
@@ -133,7 +158,10 @@ fn halve(src: &RgbImage) -> RgbImage {
             let x0 = 2 * x * 3;
             let x1 = (2 * x + 1).min(src.width() as usize - 1) * 3;
             for c in 0..3 {
-                let s = u16::from(r0[x0 + c]) + u16::from(r0[x1 + c]) + u16::from(r1[x0 + c]) + u16::from(r1[x1 + c]);
+                let s = u16::from(r0[x0 + c])
+                    + u16::from(r0[x1 + c])
+                    + u16::from(r1[x0 + c])
+                    + u16::from(r1[x1 + c]);
                 out[(y * w as usize + x) * 3 + c] = ((s + 2) / 4) as u8;
             }
         }
@@ -141,7 +169,14 @@ fn halve(src: &RgbImage) -> RgbImage {
     RgbImage::from_raw(w, h, out).expect("size matches")
 }
 
-fn sample_bilinear(img: &RgbImage, m: &Affine, out_w: usize, out_h: usize, lo: f32, hi: f32) -> Vec<f32> {
+fn sample_bilinear(
+    img: &RgbImage,
+    m: &Affine,
+    out_w: usize,
+    out_h: usize,
+    lo: f32,
+    hi: f32,
+) -> Vec<f32> {
     let (w, h) = (img.width() as i64, img.height() as i64);
     let raw = img.as_raw();
     let k = (hi - lo) / 255.0;
@@ -192,7 +227,13 @@ mod tests {
     fn outside_the_picture_is_zero_after_normalisation() {
         let img = RgbImage::from_pixel(4, 4, image::Rgb([255, 255, 255]));
         let view = PhotoView::new(&img).unwrap();
-        let t = view.sample(&Affine::scale_translate(1.0, 1.0, 100.0, 100.0), 2, 2, -1.0, 1.0);
+        let t = view.sample(
+            &Affine::scale_translate(1.0, 1.0, 100.0, 100.0),
+            2,
+            2,
+            -1.0,
+            1.0,
+        );
         assert!(t.iter().all(|&v| v == 0.0));
     }
 
@@ -202,8 +243,14 @@ mod tests {
         let view = PhotoView::new(&img).unwrap();
         let (_, m) = view.letterbox(128, -1.0, 1.0).unwrap();
         let top_left = m.apply(Point::new(0.0, 32.0));
-        assert!(top_left.distance(Point::new(0.0, 0.0)) < 1e-3, "{top_left:?}");
+        assert!(
+            top_left.distance(Point::new(0.0, 0.0)) < 1e-3,
+            "{top_left:?}"
+        );
         let bottom_right = m.apply(Point::new(128.0, 96.0));
-        assert!(bottom_right.distance(Point::new(200.0, 100.0)) < 1e-3, "{bottom_right:?}");
+        assert!(
+            bottom_right.distance(Point::new(200.0, 100.0)) < 1e-3,
+            "{bottom_right:?}"
+        );
     }
 }
