@@ -40,7 +40,7 @@ pub fn check_unit(check: &str) -> &'static str {
         "smile" => "mouth-corner lift / mouth width",
         "sharpness" => "edge energy (0–100)",
         "face_exposure" => "L* of the face's highlights",
-        "face_clipping" => "fraction of face pixels",
+        "face_clipping" => "fraction of face pixels burnt out",
         "light_balance" => "stops",
         "eye_distance" => "pixels",
         "face_size" => "enlargement needed",

@@ -91,7 +91,9 @@ impl FacePixels {
                     continue;
                 }
                 let p = img.get_pixel(x, y).0;
-                if p.iter().any(|&c| c >= 250) {
+                // Two channels at the top: the red channel alone often sits near 255 on well-lit
+                // light skin without any visible loss; two mean the tone has burnt out.
+                if p.iter().filter(|&&c| c >= 250).count() >= 2 {
                     clipped += 1;
                 }
                 luma.push(Luma::linear(p));

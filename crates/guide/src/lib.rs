@@ -99,7 +99,7 @@ pub struct Checks {
     pub sharpness: Limit,
     /// 95th percentile of the face's lightness (CIE L*, 0–100).
     pub face_highlights: Limit,
-    /// Fraction of face pixels with a clipped channel.
+    /// Fraction of face pixels with two or more channels clipped.
     pub face_clipped: Limit,
     /// Difference between the two sides of the face, in stops.
     pub light_balance_stops: Limit,
