@@ -11,14 +11,27 @@ fn root() -> PathBuf {
 }
 
 fn trueshot(args: &[&str]) -> (i32, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_trueshot")).args(args).current_dir(root()).output().expect("run trueshot");
+    let out = Command::new(env!("CARGO_BIN_EXE_trueshot"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run trueshot");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
-    (out.status.code().unwrap_or(-1), json, String::from_utf8_lossy(&out.stderr).to_string() + &stdout)
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).to_string() + &stdout,
+    )
 }
 
 fn finding<'a>(photo: &'a Value, check: &str) -> &'a Value {
-    photo["findings"].as_array().unwrap().iter().find(|f| f["check"] == check).unwrap_or_else(|| panic!("no {check} finding in {photo}"))
+    photo["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == check)
+        .unwrap_or_else(|| panic!("no {check} finding in {photo}"))
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -29,13 +42,21 @@ fn scratch(name: &str) -> PathBuf {
 
 #[test]
 fn json_report_has_the_documented_shape() {
-    let (code, json, out) = trueshot(&["check", "--json", "photos/samples/obama.jpg", "photos/samples/coffee.png"]);
+    let (code, json, out) = trueshot(&[
+        "check",
+        "--json",
+        "photos/samples/obama.jpg",
+        "photos/samples/coffee.png",
+    ]);
     assert_eq!(code, 1, "a photo without a face fails the guideline: {out}");
     let photos = json.as_array().expect("one JSON array");
     assert_eq!(photos.len(), 2);
     let obama = &photos[0];
     assert_eq!(obama["path"], "photos/samples/obama.jpg");
-    assert_eq!((obama["width"].as_u64(), obama["height"].as_u64()), (Some(910), Some(1137)));
+    assert_eq!(
+        (obama["width"].as_u64(), obama["height"].as_u64()),
+        (Some(910), Some(1137))
+    );
     assert!(obama.get("error").is_none());
     let face = &obama["faces"][0];
     assert_eq!(face["bbox"].as_array().unwrap().len(), 4);
@@ -50,7 +71,11 @@ fn json_report_has_the_documented_shape() {
         assert!(f["check"].is_string() && f["value"].is_number() || f["value"].is_null());
         let status = f["status"].as_str().unwrap();
         assert!(["pass", "warn", "fail"].contains(&status));
-        assert_eq!(status == "pass", f["advice"].as_str().unwrap().is_empty(), "advice only when something is to be done: {f}");
+        assert_eq!(
+            status == "pass",
+            f["advice"].as_str().unwrap().is_empty(),
+            "advice only when something is to be done: {f}"
+        );
     }
     let coffee = &photos[1];
     assert_eq!(coffee["faces"].as_array().unwrap().len(), 0);
@@ -100,17 +125,39 @@ fn unreadable_photos_are_reported_and_the_batch_carries_on() {
     std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
     let gif = dir.join("animated.gif");
     std::fs::write(&gif, b"GIF89a\x01\x00\x01\x00\x00\x00\x00;").unwrap();
-    let args: Vec<String> = ["check", "--json"].iter().map(|s| s.to_string()).chain([&empty, &text, &gif].iter().map(|p| p.display().to_string())).chain(["photos/samples/obama.jpg".to_string()]).collect();
+    let args: Vec<String> = ["check", "--json"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(
+            [&empty, &text, &gif]
+                .iter()
+                .map(|p| p.display().to_string()),
+        )
+        .chain(["photos/samples/obama.jpg".to_string()])
+        .collect();
     let (code, json, out) = trueshot(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(code, 2, "{out}");
     let photos = json.as_array().unwrap();
     assert_eq!(photos.len(), 4);
-    for (photo, (path, reason)) in photos.iter().zip([(&empty, "empty"), (&text, "text file"), (&gif, "GIF")]) {
-        let err = photo["error"].as_str().unwrap_or_else(|| panic!("no error for {}", path.display()));
-        assert!(err.contains(&path.display().to_string()) && err.contains(reason), "{err}");
+    for (photo, (path, reason)) in
+        photos
+            .iter()
+            .zip([(&empty, "empty"), (&text, "text file"), (&gif, "GIF")])
+    {
+        let err = photo["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error for {}", path.display()));
+        assert!(
+            err.contains(&path.display().to_string()) && err.contains(reason),
+            "{err}"
+        );
         assert!(photo.get("faces").is_none());
     }
-    assert_eq!(photos[3]["faces"].as_array().unwrap().len(), 1, "the good photo after the bad ones is still checked");
+    assert_eq!(
+        photos[3]["faces"].as_array().unwrap().len(),
+        1,
+        "the good photo after the bad ones is still checked"
+    );
     // a truncated JPEG still decodes what it has (the lower part grey) or errors; never a crash
     let (code, _, out) = trueshot(&["check", truncated.to_str().unwrap()]);
     assert!(code == 1 || code == 2 || code == 0, "{out}");
@@ -119,7 +166,12 @@ fn unreadable_photos_are_reported_and_the_batch_carries_on() {
 
 #[test]
 fn missing_models_name_the_fetch_command() {
-    let (code, _, out) = trueshot(&["--models-dir", "/nonexistent/trueshot-models", "check", "photos/samples/obama.jpg"]);
+    let (code, _, out) = trueshot(&[
+        "--models-dir",
+        "/nonexistent/trueshot-models",
+        "check",
+        "photos/samples/obama.jpg",
+    ]);
     assert_eq!(code, 2);
     assert!(out.contains("trueshot models fetch"), "{out}");
 }
@@ -128,27 +180,51 @@ fn missing_models_name_the_fetch_command() {
 fn models_list_shows_status_licence_and_upstream() {
     let (code, _, out) = trueshot(&["models", "list"]);
     assert_eq!(code, 0, "{out}");
-    for id in ["face_detection_short", "face_detection_full", "face_landmark", "iris_landmark", "pose_landmark_full"] {
-        let line = out.lines().find(|l| l.trim_start().starts_with(id)).unwrap_or_else(|| panic!("{id} missing: {out}"));
+    for id in [
+        "face_detection_short",
+        "face_detection_full",
+        "face_landmark",
+        "iris_landmark",
+        "pose_landmark_full",
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(id))
+            .unwrap_or_else(|| panic!("{id} missing: {out}"));
         assert!(line.contains("ready"), "{line}");
     }
-    assert!(out.contains("licence: Apache-2.0") && out.contains("mediapipe==0.10.14"), "{out}");
+    assert!(
+        out.contains("licence: Apache-2.0") && out.contains("mediapipe==0.10.14"),
+        "{out}"
+    );
 }
 
 /// Edits a real photo, checks it, and returns the JSON report.
 fn check_edited(name: &str, edit: impl Fn(image::RgbImage) -> image::RgbImage) -> Value {
-    let img = image::open(root().join("photos/samples/grace_hopper.jpg")).unwrap().into_rgb8();
+    let img = image::open(root().join("photos/samples/grace_hopper.jpg"))
+        .unwrap()
+        .into_rgb8();
     let path = scratch(name).join(format!("{name}.png"));
     edit(img).save(&path).unwrap();
     let (_, json, out) = trueshot(&["check", "--json", path.to_str().unwrap()]);
-    assert!(json[0]["faces"].as_array().is_some_and(|f| !f.is_empty()), "{out}");
+    assert!(
+        json[0]["faces"].as_array().is_some_and(|f| !f.is_empty()),
+        "{out}"
+    );
     json[0].clone()
 }
 
 #[test]
 fn the_original_passes_the_checks_the_edits_below_break() {
     let photo = check_edited("original", |i| i);
-    for check in ["sharpness", "face_exposure", "face_clipping", "head_roll", "light_balance", "face_count"] {
+    for check in [
+        "sharpness",
+        "face_exposure",
+        "face_clipping",
+        "head_roll",
+        "light_balance",
+        "face_count",
+    ] {
         assert_eq!(finding(&photo, check)["status"], "pass", "{check}: {photo}");
     }
 }
@@ -195,7 +271,10 @@ fn a_tilted_head_gets_advice_to_straighten() {
         let (s, c) = angle.sin_cos();
         image::RgbImage::from_fn(w, h, |x, y| {
             let (dx, dy) = (x as f32 - w as f32 / 2.0, y as f32 - h as f32 / 2.0);
-            let (sx, sy) = (c * dx + s * dy + w as f32 / 2.0, -s * dx + c * dy + h as f32 / 2.0);
+            let (sx, sy) = (
+                c * dx + s * dy + w as f32 / 2.0,
+                -s * dx + c * dy + h as f32 / 2.0,
+            );
             if sx >= 0.0 && sy >= 0.0 && (sx as u32) < w && (sy as u32) < h {
                 *i.get_pixel(sx as u32, sy as u32)
             } else {
@@ -205,7 +284,10 @@ fn a_tilted_head_gets_advice_to_straighten() {
     });
     let f = finding(&photo, "head_roll");
     assert_eq!(f["status"], "fail", "{f}");
-    assert!((f["value"].as_f64().unwrap().abs() - 25.0).abs() < 5.0, "{f}");
+    assert!(
+        (f["value"].as_f64().unwrap().abs() - 25.0).abs() < 5.0,
+        "{f}"
+    );
     assert!(f["advice"].as_str().unwrap().contains("straighten"));
 }
 
@@ -224,7 +306,11 @@ fn exit_code_zero_when_every_photo_passes() {
     // obama3.jpg meets the corporate guideline (it may warn, it does not fail)
     let (code, json, out) = trueshot(&["check", "--json", "photos/samples/obama3.jpg"]);
     assert_eq!(code, 0, "{out}");
-    assert!(json[0]["findings"].as_array().unwrap().iter().all(|f| f["status"] != "fail"));
+    assert!(json[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["status"] != "fail"));
     let (code, _, out) = trueshot(&["check", "photos/samples/obama3.jpg"]);
     assert_eq!(code, 0);
     assert!(out.contains("PASS"), "human-readable by default: {out}");
