@@ -315,3 +315,28 @@ fn exit_code_zero_when_every_photo_passes() {
     assert_eq!(code, 0);
     assert!(out.contains("PASS"), "human-readable by default: {out}");
 }
+
+#[test]
+fn every_hostile_file_gives_a_clear_error_and_exit_code_2() {
+    let bad = root().join("photos/bad");
+    let mut files: Vec<String> = std::fs::read_dir(&bad)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e != "md"))
+        .map(|p| p.display().to_string())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 8);
+    for f in &files {
+        let (code, json, out) = trueshot(&["check", "--json", f]);
+        assert_eq!(code, 2, "{f}: {out}");
+        let err = json[0]["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{f}: no error in {out}"));
+        assert!(
+            err.starts_with(f.as_str()),
+            "the error names the file: {err}"
+        );
+        assert!(!out.contains("panicked"), "{out}");
+    }
+}

@@ -34,7 +34,11 @@ pub struct Limits {
 impl Default for Limits {
     /// 200 MB and 120 megapixels: a medium-format camera's JPEG passes, a bomb does not.
     fn default() -> Self {
-        Limits { max_file_bytes: 200 * 1024 * 1024, max_pixels: 120_000_000, max_side: 20_000 }
+        Limits {
+            max_file_bytes: 200 * 1024 * 1024,
+            max_pixels: 120_000_000,
+            max_side: 20_000,
+        }
     }
 }
 
@@ -78,15 +82,26 @@ pub struct DecodedPhoto {
 #[non_exhaustive]
 pub enum CodecError {
     #[error("{path}: cannot read the file: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: the file is empty")]
     Empty { path: PathBuf },
     #[error("{path}: not a photo trueshot can read ({what})")]
     UnknownFormat { path: PathBuf, what: String },
     #[error("{path}: {format} files are not supported{hint}")]
-    Unsupported { path: PathBuf, format: String, hint: String },
+    Unsupported {
+        path: PathBuf,
+        format: String,
+        hint: String,
+    },
     #[error("{path}: the {format} data is damaged or cut short: {reason}")]
-    Corrupt { path: PathBuf, format: &'static str, reason: String },
+    Corrupt {
+        path: PathBuf,
+        format: &'static str,
+        reason: String,
+    },
     #[error("{path}: too large: {reason}")]
     TooLarge { path: PathBuf, reason: String },
     #[error("{path}: the colour profile could not be applied: {reason}")]
@@ -113,15 +128,25 @@ impl CodecError {
 
 /// Reads and decodes the file at `path`. The file is never written to.
 pub fn decode_file(path: &Path, limits: &Limits) -> Result<DecodedPhoto, CodecError> {
-    let io = |source| CodecError::Io { path: path.to_path_buf(), source };
+    let io = |source| CodecError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let meta = std::fs::metadata(path).map_err(io)?;
     if !meta.is_file() {
-        return Err(CodecError::UnknownFormat { path: path.to_path_buf(), what: "it is not a regular file".into() });
+        return Err(CodecError::UnknownFormat {
+            path: path.to_path_buf(),
+            what: "it is not a regular file".into(),
+        });
     }
     if meta.len() > limits.max_file_bytes {
         return Err(CodecError::TooLarge {
             path: path.to_path_buf(),
-            reason: format!("{} bytes, the limit is {}", meta.len(), limits.max_file_bytes),
+            reason: format!(
+                "{} bytes, the limit is {}",
+                meta.len(),
+                limits.max_file_bytes
+            ),
         });
     }
     let bytes = std::fs::read(path).map_err(io)?;
@@ -129,7 +154,11 @@ pub fn decode_file(path: &Path, limits: &Limits) -> Result<DecodedPhoto, CodecEr
 }
 
 /// Decodes a photo held in memory; `path` is only used to name it in errors.
-pub fn decode_bytes(bytes: &[u8], path: &Path, limits: &Limits) -> Result<DecodedPhoto, CodecError> {
+pub fn decode_bytes(
+    bytes: &[u8],
+    path: &Path,
+    limits: &Limits,
+) -> Result<DecodedPhoto, CodecError> {
     let path_buf = || path.to_path_buf();
     if bytes.is_empty() {
         return Err(CodecError::Empty { path: path_buf() });
@@ -137,7 +166,11 @@ pub fn decode_bytes(bytes: &[u8], path: &Path, limits: &Limits) -> Result<Decode
     if bytes.len() as u64 > limits.max_file_bytes {
         return Err(CodecError::TooLarge {
             path: path_buf(),
-            reason: format!("{} bytes, the limit is {}", bytes.len(), limits.max_file_bytes),
+            reason: format!(
+                "{} bytes, the limit is {}",
+                bytes.len(),
+                limits.max_file_bytes
+            ),
         });
     }
     let format = sniff(bytes, path)?;
@@ -151,8 +184,8 @@ pub fn decode_bytes(bytes: &[u8], path: &Path, limits: &Limits) -> Result<Decode
 
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
     let mut image_limits = image::Limits::default();
-    image_limits.max_image_width = Some(limits.max_side);
-    image_limits.max_image_height = Some(limits.max_side);
+    // Width and height are checked below, from the header, with a message that names them; the
+    // decoder keeps only its allocation cap.
     // The decoder's own allocation cap: the 8-bit RGBA frame of the largest allowed picture, plus
     // room for 16-bit intermediate buffers.
     image_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
@@ -161,19 +194,29 @@ pub fn decode_bytes(bytes: &[u8], path: &Path, limits: &Limits) -> Result<Decode
 
     let (w, h) = decoder.dimensions();
     if w == 0 || h == 0 {
-        return Err(CodecError::Corrupt { path: path_buf(), format: format.name(), reason: "the header says the picture has no pixels".into() });
+        return Err(CodecError::Corrupt {
+            path: path_buf(),
+            format: format.name(),
+            reason: "the header says the picture has no pixels".into(),
+        });
     }
     let pixels = u64::from(w) * u64::from(h);
     if pixels > limits.max_pixels || w > limits.max_side || h > limits.max_side {
         return Err(CodecError::TooLarge {
             path: path_buf(),
-            reason: format!("{w}×{h} pixels, the limit is {} megapixels and {} pixels a side", limits.max_pixels / 1_000_000, limits.max_side),
+            reason: format!(
+                "{w}×{h} pixels, the limit is {} megapixels and {} pixels a side",
+                limits.max_pixels / 1_000_000,
+                limits.max_side
+            ),
         });
     }
 
     let mut notes = Vec::new();
     // Metadata is advisory: a damaged EXIF block or profile must not make a good picture unreadable.
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let icc = decoder.icc_profile().ok().flatten();
     let original_colour = decoder.original_color_type();
     if format == SourceFormat::Tiff || format == SourceFormat::WebP {
@@ -185,18 +228,47 @@ pub fn decode_bytes(bytes: &[u8], path: &Path, limits: &Limits) -> Result<Decode
     if format == SourceFormat::Png && is_animated_png(bytes) {
         notes.push("the file is an animated PNG; the first frame was used".to_string());
     }
+    // zune-jpeg (through image) fills whatever a cut-short JPEG lacks with grey and succeeds.
+    if format == SourceFormat::Jpeg && !jpeg_reaches_eoi(bytes) {
+        return Err(CodecError::Corrupt {
+            path: path_buf(),
+            format: format.name(),
+            reason: "the file ends too early (truncated?)".into(),
+        });
+    }
     let decoded = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
 
     let has_alpha = decoded.color().has_alpha();
-    let bit_depth_16 = matches!(decoded, DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgba16(_) | DynamicImage::ImageLuma16(_) | DynamicImage::ImageLumaA16(_) | DynamicImage::ImageRgb32F(_) | DynamicImage::ImageRgba32F(_));
+    let bit_depth_16 = matches!(
+        decoded,
+        DynamicImage::ImageRgb16(_)
+            | DynamicImage::ImageRgba16(_)
+            | DynamicImage::ImageLuma16(_)
+            | DynamicImage::ImageLumaA16(_)
+            | DynamicImage::ImageRgb32F(_)
+            | DynamicImage::ImageRgba32F(_)
+    );
     if bit_depth_16 {
         notes.push("16-bit samples were reduced to 8 bits".to_string());
     }
-    if matches!(original_colour, image::ExtendedColorType::Cmyk8 | image::ExtendedColorType::Cmyk16) {
+    // image's JPEG decoder reports CMYK/YCCK JPEGs as RGB, so the frame header is asked directly.
+    let cmyk_jpeg = format == SourceFormat::Jpeg && jpeg_component_count(bytes) == Some(4);
+    if cmyk_jpeg
+        || matches!(
+            original_colour,
+            image::ExtendedColorType::Cmyk8 | image::ExtendedColorType::Cmyk16
+        )
+    {
         notes.push("CMYK photo converted to RGB".to_string());
     }
 
-    let is_grey = matches!(decoded, DynamicImage::ImageLuma8(_) | DynamicImage::ImageLuma16(_) | DynamicImage::ImageLumaA8(_) | DynamicImage::ImageLumaA16(_));
+    let is_grey = matches!(
+        decoded,
+        DynamicImage::ImageLuma8(_)
+            | DynamicImage::ImageLuma16(_)
+            | DynamicImage::ImageLumaA8(_)
+            | DynamicImage::ImageLumaA16(_)
+    );
     let mut rgb = if has_alpha {
         notes.push("transparent areas were flattened onto white".to_string());
         flatten_on_white(&decoded)
@@ -209,14 +281,18 @@ pub fn decode_bytes(bytes: &[u8], path: &Path, limits: &Limits) -> Result<Decode
         None => None,
     };
     if let Some(desc) = &converted_from_profile {
-        notes.push(format!("colours converted to sRGB from the embedded profile \"{desc}\""));
+        notes.push(format!(
+            "colours converted to sRGB from the embedded profile \"{desc}\""
+        ));
     }
 
     let mut upright = DynamicImage::ImageRgb8(rgb);
     upright.apply_orientation(orientation);
     let orientation_code = orientation_exif(orientation);
     if orientation_code != 1 {
-        notes.push(format!("turned upright (EXIF orientation {orientation_code})"));
+        notes.push(format!(
+            "turned upright (EXIF orientation {orientation_code})"
+        ));
     }
     Ok(DecodedPhoto {
         image: upright.into_rgb8(),
@@ -244,7 +320,11 @@ fn sniff(bytes: &[u8], path: &Path) -> Result<SourceFormat, CodecError> {
     if starts(b"II*\0") || starts(b"MM\0*") {
         return Ok(SourceFormat::Tiff);
     }
-    let unsupported = |format: &str, hint: &str| CodecError::Unsupported { path: path.to_path_buf(), format: format.into(), hint: hint.into() };
+    let unsupported = |format: &str, hint: &str| CodecError::Unsupported {
+        path: path.to_path_buf(),
+        format: format.into(),
+        hint: hint.into(),
+    };
     if starts(b"GIF87a") || starts(b"GIF89a") {
         return Err(unsupported("GIF", ": GIF holds at most 256 colours and is not used for photographs; export the photo as JPEG or PNG"));
     }
@@ -264,22 +344,44 @@ fn sniff(bytes: &[u8], path: &Path) -> Result<SourceFormat, CodecError> {
     }
     let what = if bytes.len() < 8 {
         format!("only {} bytes long", bytes.len())
-    } else if bytes.iter().take(512).all(|b| b.is_ascii() && (!b.is_ascii_control() || b.is_ascii_whitespace())) {
+    } else if bytes
+        .iter()
+        .take(512)
+        .all(|b| b.is_ascii() && (!b.is_ascii_control() || b.is_ascii_whitespace()))
+    {
         "it is a text file".to_string()
     } else {
         "its first bytes match no known image format".to_string()
     };
-    Err(CodecError::UnknownFormat { path: path.to_path_buf(), what })
+    Err(CodecError::UnknownFormat {
+        path: path.to_path_buf(),
+        what,
+    })
 }
 
 fn classify(e: image::ImageError, path: &Path, format: SourceFormat) -> CodecError {
     match e {
-        image::ImageError::Limits(l) => CodecError::TooLarge { path: path.to_path_buf(), reason: l.to_string() },
-        image::ImageError::Unsupported(u) => CodecError::Unsupported { path: path.to_path_buf(), format: format.name().into(), hint: format!(" in this variant ({u})") },
+        image::ImageError::Limits(l) => CodecError::TooLarge {
+            path: path.to_path_buf(),
+            reason: l.to_string(),
+        },
+        image::ImageError::Unsupported(u) => CodecError::Unsupported {
+            path: path.to_path_buf(),
+            format: format.name().into(),
+            hint: format!(" in this variant ({u})"),
+        },
         image::ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            CodecError::Corrupt { path: path.to_path_buf(), format: format.name(), reason: "the file ends too early (truncated?)".into() }
+            CodecError::Corrupt {
+                path: path.to_path_buf(),
+                format: format.name(),
+                reason: "the file ends too early (truncated?)".into(),
+            }
         }
-        other => CodecError::Corrupt { path: path.to_path_buf(), format: format.name(), reason: other.to_string() },
+        other => CodecError::Corrupt {
+            path: path.to_path_buf(),
+            format: format.name(),
+            reason: other.to_string(),
+        },
     }
 }
 
@@ -297,7 +399,12 @@ fn flatten_on_white(img: &DynamicImage) -> RgbImage {
 
 /// Converts the pixels to sRGB from an embedded profile. Returns the profile's description when a
 /// conversion happened, `None` when the profile already is sRGB or does not describe these pixels.
-fn apply_profile(rgb: &mut RgbImage, icc: &[u8], is_grey: bool, path: &Path) -> Result<Option<String>, CodecError> {
+fn apply_profile(
+    rgb: &mut RgbImage,
+    icc: &[u8],
+    is_grey: bool,
+    path: &Path,
+) -> Result<Option<String>, CodecError> {
     use lcms2::{ColorSpaceSignature, InfoType, Intent, Locale, PixelFormat, Profile, Transform};
     let profile = match Profile::new_icc(icc) {
         Ok(p) => p,
@@ -307,23 +414,42 @@ fn apply_profile(rgb: &mut RgbImage, icc: &[u8], is_grey: bool, path: &Path) -> 
             return Ok(None);
         }
     };
-    let description = profile.info(InfoType::Description, Locale::none()).unwrap_or_else(|| "unnamed".into());
+    let description = profile
+        .info(InfoType::Description, Locale::none())
+        .unwrap_or_else(|| "unnamed".into());
     let lower = description.to_ascii_lowercase();
     if lower.contains("srgb") || lower.contains("iec61966-2.1") || lower.contains("iec 61966-2-1") {
         return Ok(None);
     }
     let srgb = Profile::new_srgb();
-    let err = |e: lcms2::Error| CodecError::ColourProfile { path: path.to_path_buf(), reason: e.to_string() };
+    let err = |e: lcms2::Error| CodecError::ColourProfile {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
     match profile.color_space() {
         ColorSpaceSignature::RgbData if !is_grey => {
-            let t: Transform<[u8; 3], [u8; 3]> = Transform::new(&profile, PixelFormat::RGB_8, &srgb, PixelFormat::RGB_8, Intent::Perceptual).map_err(err)?;
+            let t: Transform<[u8; 3], [u8; 3]> = Transform::new(
+                &profile,
+                PixelFormat::RGB_8,
+                &srgb,
+                PixelFormat::RGB_8,
+                Intent::Perceptual,
+            )
+            .map_err(err)?;
             let buf: &mut [u8] = rgb.as_mut();
             let pixels: &mut [[u8; 3]] = bytemuck_rgb(buf);
             t.transform_in_place(pixels);
             Ok(Some(description))
         }
         ColorSpaceSignature::GrayData if is_grey => {
-            let t: Transform<u8, [u8; 3]> = Transform::new(&profile, PixelFormat::GRAY_8, &srgb, PixelFormat::RGB_8, Intent::Perceptual).map_err(err)?;
+            let t: Transform<u8, [u8; 3]> = Transform::new(
+                &profile,
+                PixelFormat::GRAY_8,
+                &srgb,
+                PixelFormat::RGB_8,
+                Intent::Perceptual,
+            )
+            .map_err(err)?;
             let grey: Vec<u8> = rgb.pixels().map(|p| p[0]).collect();
             let buf: &mut [u8] = rgb.as_mut();
             t.transform_pixels(&grey, bytemuck_rgb(buf));
@@ -355,11 +481,72 @@ fn orientation_exif(o: image::metadata::Orientation) -> u8 {
     }
 }
 
+/// Walks a JPEG's markers from SOI and calls `visit(marker, segment)` for each one that has a
+/// length (the segment excludes the length bytes and may be cut short at the end of the data);
+/// `visit` returns false to stop. Returns true when an EOI marker is reached. Segments are
+/// skipped by their length (so an EOI inside an EXIF thumbnail does not count) and entropy-coded
+/// data is scanned for the next marker (its 0xFF bytes are stuffed as FF 00).
+fn walk_jpeg(b: &[u8], mut visit: impl FnMut(u8, &[u8]) -> bool) -> bool {
+    let mut pos = 2;
+    loop {
+        match b
+            .get(pos..)
+            .and_then(|rest| rest.iter().position(|&x| x == 0xFF))
+        {
+            Some(i) => pos += i,
+            None => return false,
+        }
+        while b.get(pos) == Some(&0xFF) {
+            pos += 1;
+        }
+        let Some(&marker) = b.get(pos) else {
+            return false;
+        };
+        pos += 1;
+        match marker {
+            0xD9 => return true,
+            // stuffed byte, TEM and restart markers: no length follows
+            0x00 | 0x01 | 0xD0..=0xD7 => {}
+            _ => {
+                let Some(len) = b.get(pos..pos + 2) else {
+                    return false;
+                };
+                let len = usize::from(u16::from_be_bytes([len[0], len[1]])).max(2);
+                let segment = &b[(pos + 2).min(b.len())..(pos + len).min(b.len())];
+                if !visit(marker, segment) {
+                    return false;
+                }
+                pos += len;
+            }
+        }
+    }
+}
+
+/// True when the JPEG's marker structure reaches an EOI marker, i.e. the file is not cut short.
+fn jpeg_reaches_eoi(b: &[u8]) -> bool {
+    walk_jpeg(b, |_, _| true)
+}
+
+/// The number of colour components in the JPEG's first frame header (SOF0–SOF15, which share
+/// codes with DHT, JPG and DAC): 1 grey, 3 YCbCr or RGB, 4 CMYK or YCCK.
+fn jpeg_component_count(b: &[u8]) -> Option<u8> {
+    let mut count = None;
+    walk_jpeg(b, |marker, segment| {
+        if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            count = segment.get(5).copied();
+            return false;
+        }
+        true
+    });
+    count
+}
+
 fn is_animated_png(bytes: &[u8]) -> bool {
     // An `acTL` chunk before the first `IDAT` marks an APNG.
     let mut pos = 8usize;
     while pos + 8 <= bytes.len() {
-        let len = u32::from_be_bytes([bytes[pos], bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]]) as usize;
+        let len = u32::from_be_bytes([bytes[pos], bytes[pos + 1], bytes[pos + 2], bytes[pos + 3]])
+            as usize;
         let kind = &bytes[pos + 4..pos + 8];
         if kind == b"acTL" {
             return true;
@@ -382,10 +569,28 @@ fn is_multi_frame(bytes: &[u8], format: SourceFormat) -> bool {
 
 fn tiff_has_second_ifd(b: &[u8]) -> bool {
     let le = b.starts_with(b"II");
-    let u16_at = |o: usize| b.get(o..o + 2).map(|s| if le { u16::from_le_bytes([s[0], s[1]]) } else { u16::from_be_bytes([s[0], s[1]]) });
-    let u32_at = |o: usize| b.get(o..o + 4).map(|s| if le { u32::from_le_bytes([s[0], s[1], s[2], s[3]]) } else { u32::from_be_bytes([s[0], s[1], s[2], s[3]]) });
+    let u16_at = |o: usize| {
+        b.get(o..o + 2).map(|s| {
+            if le {
+                u16::from_le_bytes([s[0], s[1]])
+            } else {
+                u16::from_be_bytes([s[0], s[1]])
+            }
+        })
+    };
+    let u32_at = |o: usize| {
+        b.get(o..o + 4).map(|s| {
+            if le {
+                u32::from_le_bytes([s[0], s[1], s[2], s[3]])
+            } else {
+                u32::from_be_bytes([s[0], s[1], s[2], s[3]])
+            }
+        })
+    };
     let Some(first) = u32_at(4) else { return false };
-    let Some(count) = u16_at(first as usize) else { return false };
+    let Some(count) = u16_at(first as usize) else {
+        return false;
+    };
     let next_at = first as usize + 2 + usize::from(count) * 12;
     matches!(u32_at(next_at), Some(n) if n != 0)
 }
@@ -396,7 +601,12 @@ mod tests {
 
     #[test]
     fn text_named_jpg_is_reported_as_text() {
-        let err = decode_bytes(b"hello, this is not a photo\n", Path::new("x.jpg"), &Limits::default()).unwrap_err();
+        let err = decode_bytes(
+            b"hello, this is not a photo\n",
+            Path::new("x.jpg"),
+            &Limits::default(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("text file"), "{err}");
         assert!(err.to_string().starts_with("x.jpg:"), "{err}");
     }
