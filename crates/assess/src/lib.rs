@@ -17,7 +17,7 @@ use trueshot_geom::Point;
 use trueshot_guide::{Expression, Guideline, Status};
 use trueshot_vision::{mesh, Face, PhotoView, Scene};
 
-pub use measure::{face_pixels_luma, Luma};
+pub use measure::Luma;
 
 /// One check's outcome.
 #[derive(Clone, Debug, Serialize)]
@@ -92,40 +92,34 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
     push("face_count", count_status, Some(n as f32), count_advice);
 
     // Head pose
+    // Head pose: (check, value, limit, advice when positive, advice when negative)
     let pose = main.pose;
-    let yaw_advice = if pose.yaw > 0.0 {
-        "turn your head slightly to your right, so that your nose points at the camera"
-    } else {
-        "turn your head slightly to your left, so that your nose points at the camera"
-    };
-    push(
-        "head_yaw",
-        c.yaw_deg.judge(pose.yaw.abs()),
-        Some(pose.yaw),
-        yaw_advice,
-    );
-    let pitch_advice = if pose.pitch > 0.0 {
-        "lower your chin a little: you are looking up"
-    } else {
-        "raise your chin a little: you are looking down"
-    };
-    push(
-        "head_pitch",
-        c.pitch_deg.judge(pose.pitch.abs()),
-        Some(pose.pitch),
-        pitch_advice,
-    );
-    let roll_advice = if pose.roll > 0.0 {
-        "straighten your head: it tilts toward your left shoulder"
-    } else {
-        "straighten your head: it tilts toward your right shoulder"
-    };
-    push(
-        "head_roll",
-        c.roll_deg.judge(pose.roll.abs()),
-        Some(pose.roll),
-        roll_advice,
-    );
+    for (check, value, limit, positive, negative) in [
+        (
+            "head_yaw",
+            pose.yaw,
+            c.yaw_deg,
+            "turn your head slightly to your right, so that your nose points at the camera",
+            "turn your head slightly to your left, so that your nose points at the camera",
+        ),
+        (
+            "head_pitch",
+            pose.pitch,
+            c.pitch_deg,
+            "lower your chin a little: you are looking up",
+            "raise your chin a little: you are looking down",
+        ),
+        (
+            "head_roll",
+            pose.roll,
+            c.roll_deg,
+            "straighten your head: it tilts toward your left shoulder",
+            "straighten your head: it tilts toward your right shoulder",
+        ),
+    ] {
+        let advice = if value > 0.0 { positive } else { negative };
+        push(check, limit.judge(value.abs()), Some(value), advice);
+    }
 
     // Eyes and mouth
     for (check, upper, lower, outer, inner) in [

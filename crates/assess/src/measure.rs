@@ -67,13 +67,6 @@ fn inside(poly: &[Point], p: Point) -> bool {
     c
 }
 
-/// Linear luminance of every analysis pixel inside the face outline.
-pub fn face_pixels_luma(view: &PhotoView, face: &Face) -> Vec<f32> {
-    FacePixels::collect(view, face)
-        .map(|p| p.luma)
-        .unwrap_or_default()
-}
-
 impl FacePixels {
     pub fn collect(view: &PhotoView, face: &Face) -> Option<FacePixels> {
         let img = view.analysis();

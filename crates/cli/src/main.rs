@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use trueshot_vision::{models::MODELS_DIR_ENV, ModelStore};
+use trueshot_vision::ModelStore;
 
 #[derive(Parser)]
 #[command(
@@ -58,7 +58,6 @@ fn main() -> ExitCode {
             .clone()
             .unwrap_or_else(ModelStore::default_dir),
     );
-    let _ = MODELS_DIR_ENV;
     let result = match cli.command {
         Command::Check(args) => check::run(&args, &store),
         Command::Models {

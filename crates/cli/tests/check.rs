@@ -158,9 +158,10 @@ fn unreadable_photos_are_reported_and_the_batch_carries_on() {
         1,
         "the good photo after the bad ones is still checked"
     );
-    // a truncated JPEG still decodes what it has (the lower part grey) or errors; never a crash
+    // a cut-short JPEG is refused, not checked as a half-grey picture
     let (code, _, out) = trueshot(&["check", truncated.to_str().unwrap()]);
-    assert!(code == 1 || code == 2 || code == 0, "{out}");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("cut short"), "{out}");
     assert!(!out.contains("panicked"), "{out}");
 }
 

@@ -437,7 +437,7 @@ fn apply_profile(
             )
             .map_err(err)?;
             let buf: &mut [u8] = rgb.as_mut();
-            let pixels: &mut [[u8; 3]] = bytemuck_rgb(buf);
+            let pixels: &mut [[u8; 3]] = as_rgb_pixels(buf);
             t.transform_in_place(pixels);
             Ok(Some(description))
         }
@@ -452,7 +452,7 @@ fn apply_profile(
             .map_err(err)?;
             let grey: Vec<u8> = rgb.pixels().map(|p| p[0]).collect();
             let buf: &mut [u8] = rgb.as_mut();
-            t.transform_pixels(&grey, bytemuck_rgb(buf));
+            t.transform_pixels(&grey, as_rgb_pixels(buf));
             Ok(Some(description))
         }
         // e.g. a CMYK profile on a JPEG that the decoder has already turned into RGB: the profile
@@ -461,7 +461,7 @@ fn apply_profile(
     }
 }
 
-fn bytemuck_rgb(buf: &mut [u8]) -> &mut [[u8; 3]] {
+fn as_rgb_pixels(buf: &mut [u8]) -> &mut [[u8; 3]] {
     let (chunks, rest) = buf.as_chunks_mut::<3>();
     debug_assert!(rest.is_empty());
     chunks
