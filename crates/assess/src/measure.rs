@@ -191,8 +191,7 @@ pub fn sharpness(view: &PhotoView, face: &Face) -> f32 {
 }
 
 /// Fraction of the background, within the region the guideline's crop would show, that carries
-/// strong edges. The person is excluded with the body net's mask (or, without a body, the face
-/// box widened to the shoulders).
+/// strong edges. The person is excluded with [`Silhouette`].
 pub fn background_clutter(
     view: &PhotoView,
     scene: &Scene,
@@ -228,17 +227,8 @@ pub fn background_clutter(
         .chunks_exact(3)
         .map(|c| 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2])
         .collect();
-    let head = face.bbox;
-    let person = |p: Point| -> bool {
-        match &scene.body {
-            Some(b) => b.mask.at(p) > 0.3,
-            None => {
-                p.x > head.x - head.w * 0.8
-                    && p.x < head.right() + head.w * 0.8
-                    && p.y > head.y - head.h * 0.6
-            }
-        }
-    };
+    let silhouette = Silhouette::new(scene, face);
+    let person = |p: Point| silhouette.contains(p);
     let (mut edges, mut total) = (0usize, 0usize);
     for y in 1..h - 1 {
         for x in 1..W - 1 {
@@ -264,4 +254,62 @@ pub fn background_clutter(
         }
     }
     (total >= 100).then(|| edges as f32 / total as f32)
+}
+
+/// A rough outline of the main subject from the face and the body joints: the head (face box
+/// widened for ears and hair) and the torso, widening from the neck to beyond the shoulders, down
+/// to the bottom of the picture. Good enough to keep the person's own edges out of the clutter
+/// measure; matting draws the real outline.
+struct Silhouette {
+    head: Rect,
+    chin_y: f32,
+    centre_x: f32,
+    neck_half: f32,
+    shoulder_y: f32,
+    shoulder_half: f32,
+}
+
+impl Silhouette {
+    fn new(scene: &Scene, face: &Face) -> Silhouette {
+        let b = face.bbox;
+        let head = Rect::new(b.x - 0.3 * b.w, b.y - 0.7 * b.h, 1.6 * b.w, 1.7 * b.h);
+        let chin = face.chin;
+        let shoulders = scene.body.as_ref().and_then(|body| {
+            Some((
+                body.joint(trueshot_vision::joint::RIGHT_SHOULDER)?,
+                body.joint(trueshot_vision::joint::LEFT_SHOULDER)?,
+            ))
+        });
+        let (shoulder_y, shoulder_half, centre_x) = match shoulders {
+            Some((r, l)) => (
+                (r.y + l.y) / 2.0,
+                (l.x - r.x).abs() / 2.0 * 1.35,
+                (r.x + l.x) / 2.0,
+            ),
+            // without joints: shoulders about one face height below the chin, 1.3 face widths
+            // either side
+            None => (chin.y + b.h, 1.3 * b.w, chin.x),
+        };
+        Silhouette {
+            head,
+            chin_y: chin.y,
+            centre_x,
+            neck_half: 0.35 * b.w,
+            shoulder_y: shoulder_y.max(chin.y + 1.0),
+            shoulder_half,
+        }
+    }
+
+    fn contains(&self, p: Point) -> bool {
+        let h = &self.head;
+        if p.x >= h.x && p.x <= h.right() && p.y >= h.y && p.y <= h.bottom() {
+            return true;
+        }
+        if p.y < self.chin_y {
+            return false;
+        }
+        let t = ((p.y - self.chin_y) / (self.shoulder_y - self.chin_y)).clamp(0.0, 1.0);
+        let half = self.neck_half + (self.shoulder_half - self.neck_half) * t;
+        (p.x - self.centre_x).abs() <= half
+    }
 }

@@ -42,12 +42,10 @@ fn jpeg(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-fn check(bytes: &[u8], guide: &Guideline) -> usize {
+fn check(bytes: &[u8], guide: &Guideline, options: &PerceiveOptions) -> usize {
     let photo = decode_bytes(bytes, &PathBuf::from("bench.jpg"), &Limits::default()).unwrap();
     let view = PhotoView::new(&photo.image).unwrap();
-    let scene = perception()
-        .perceive(&view, &PerceiveOptions::default())
-        .unwrap();
+    let scene = perception().perceive(&view, options).unwrap();
     trueshot_assess::assess(&view, &scene, guide).len()
 }
 
@@ -56,7 +54,13 @@ fn check_12mp_jpeg(b: divan::Bencher) {
     let bytes = jpeg(3024, 4032);
     let guide = Guideline::default_preset();
     perception();
-    b.bench(|| check(divan::black_box(&bytes), &guide));
+    b.bench(|| {
+        check(
+            divan::black_box(&bytes),
+            &guide,
+            &PerceiveOptions::default(),
+        )
+    });
 }
 
 #[divan::bench(sample_count = 50)]
@@ -64,5 +68,24 @@ fn check_1280x720_frame(b: divan::Bencher) {
     let bytes = jpeg(1280, 720);
     let guide = Guideline::default_preset();
     perception();
-    b.bench(|| check(divan::black_box(&bytes), &guide));
+    b.bench(|| {
+        check(
+            divan::black_box(&bytes),
+            &guide,
+            &PerceiveOptions::default(),
+        )
+    });
+}
+
+#[divan::bench(sample_count = 50)]
+fn check_1280x720_live_frame(b: divan::Bencher) {
+    // live guidance: no search for distant faces
+    let bytes = jpeg(1280, 720);
+    let guide = Guideline::default_preset();
+    perception();
+    let options = PerceiveOptions {
+        far_faces: false,
+        ..Default::default()
+    };
+    b.bench(|| check(divan::black_box(&bytes), &guide, &options));
 }

@@ -21,6 +21,9 @@ pub struct CheckArgs {
     /// Print one JSON array, an object per photo.
     #[arg(long)]
     json: bool,
+    /// Photos checked at once [default: the number of CPU cores].
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
 }
 
 /// Exit code: 0 all pass, 1 some failed a check, 2 some could not be read.
@@ -28,22 +31,50 @@ pub fn run(args: &CheckArgs, store: &trueshot_vision::ModelStore) -> Result<u8> 
     let guide = Guideline::load(&args.guide).context("cannot use the guideline")?;
     let perception = Perception::load(store)?;
     let photos = expand(&args.photos);
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, photos.len().max(1));
     let mut reports = Vec::new();
     let mut code = 0u8;
-    for path in &photos {
-        let report = check_one(path, &perception, &guide);
-        let this = match &report {
-            Err(_) => 2,
-            Ok(r) if r.worst == Status::Fail => 1,
-            Ok(_) => 0,
-        };
-        code = code.max(this);
-        if args.json {
-            reports.push(to_json(path, &report));
-        } else {
-            print_human(path, &report);
+    // Workers take photos in turn; results are printed in input order as soon as each one's
+    // predecessors are done, so a long batch reports as it goes.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (done, results) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let done = done.clone();
+            let (next, photos, perception, guide) = (&next, &photos, &perception, &guide);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(path) = photos.get(i) else { break };
+                if done.send((i, check_one(path, perception, guide))).is_err() {
+                    break;
+                }
+            });
         }
-    }
+        drop(done);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut printed = 0;
+        for (i, report) in results {
+            waiting.insert(i, report);
+            while let Some(report) = waiting.remove(&printed) {
+                let path = &photos[printed];
+                let this = match &report {
+                    Err(_) => 2,
+                    Ok(r) if r.worst == Status::Fail => 1,
+                    Ok(_) => 0,
+                };
+                code = code.max(this);
+                if args.json {
+                    reports.push(to_json(path, &report));
+                } else {
+                    print_human(path, &report);
+                }
+                printed += 1;
+            }
+        }
+    });
     if args.json {
         println!("{}", serde_json::to_string_pretty(&Value::Array(reports))?);
     }

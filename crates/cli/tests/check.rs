@@ -341,3 +341,33 @@ fn every_hostile_file_gives_a_clear_error_and_exit_code_2() {
         assert!(!out.contains("panicked"), "{out}");
     }
 }
+
+#[test]
+fn parallel_checking_gives_the_same_reports_in_input_order() {
+    let photos = [
+        "photos/samples/obama.jpg",
+        "photos/samples/coffee.png",
+        "photos/bad/empty.jpg",
+        "photos/samples/biden.jpg",
+        "photos/samples/astronaut.png",
+    ];
+    let run = |jobs: &str| {
+        let mut args = vec!["check", "--json", "--jobs", jobs];
+        args.extend(photos);
+        trueshot(&args)
+    };
+    let (code1, one, _) = run("1");
+    let (code2, two, _) = run("2");
+    assert_eq!((code1, code2), (2, 2));
+    assert_eq!(
+        one, two,
+        "the same photos give the same report whatever the number of jobs"
+    );
+    let order: Vec<&str> = two
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, photos);
+}

@@ -60,7 +60,7 @@ fn analysis_copy_12mp(b: divan::Bencher) {
 fn detect_faces_12mp(b: divan::Bencher) {
     let view = PhotoView::new(photo_12mp()).unwrap();
     let p = perception();
-    b.bench(|| p.detect(divan::black_box(&view)).unwrap());
+    b.bench(|| p.detect(divan::black_box(&view), true).unwrap());
 }
 
 #[divan::bench]
@@ -91,5 +91,20 @@ fn perceive_all_720p_frame(b: divan::Bencher) {
     b.bench(|| {
         let view = PhotoView::new(divan::black_box(frame)).unwrap();
         p.perceive(&view, &PerceiveOptions::default()).unwrap()
+    });
+}
+
+#[divan::bench]
+fn perceive_live_720p_frame(b: divan::Bencher) {
+    // what live guidance needs: the person in front of the camera, no search for distant faces
+    let frame = frame_720p();
+    let p = perception();
+    let opts = PerceiveOptions {
+        far_faces: false,
+        ..Default::default()
+    };
+    b.bench(|| {
+        let view = PhotoView::new(divan::black_box(frame)).unwrap();
+        p.perceive(&view, &opts).unwrap()
     });
 }

@@ -9,7 +9,7 @@
 //! 2. face detection: short-range and full-range BlazeFace on letterboxed copies, merged;
 //! 3. for every face, the 468-point mesh on a levelled crop and the iris model on each eye;
 //!    head pose from the mesh's 3-D shape;
-//! 4. for the main subject (largest face), the 33 body joints and a coarse person mask.
+//! 4. for the main subject (largest face), the 33 body joints.
 //!
 //! Every coordinate in the returned [`Scene`] is in pixels of the upright full-size photo.
 
@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-pub use body::{joint, Body, Joint, PersonMask};
+pub use body::{joint, Body, Joint};
 pub use detect::Detection;
 pub use face::{head_pose, mesh, Eye, Face, HeadPose, Point3};
 pub use models::{Manifest, ModelStatus, ModelStore};
@@ -100,6 +100,10 @@ pub struct PerceiveOptions {
     pub body: bool,
     /// Run mesh and iris on at most this many faces, largest first; smaller ones are dropped.
     pub max_faces: usize,
+    /// Search overlapping tiles for small, distant faces when the picture is not a close-up
+    /// (see [`Perception::detect`]). Off for live video frames, where only the person in front
+    /// of the camera matters and every millisecond counts.
+    pub far_faces: bool,
 }
 
 impl Default for PerceiveOptions {
@@ -107,6 +111,7 @@ impl Default for PerceiveOptions {
         PerceiveOptions {
             body: true,
             max_faces: 16,
+            far_faces: true,
         }
     }
 }
@@ -118,18 +123,28 @@ impl Perception {
                 store,
                 "face_detection_short",
                 [1, 128, 128, 3],
+                None,
             )?),
             full: detect::Detector::full_range(net::Net::load(
                 store,
                 "face_detection_full",
                 [1, 192, 192, 3],
+                None,
             )?),
             face: face::FaceModels {
-                mesh: net::Net::load(store, "face_landmark", [1, 192, 192, 3])?,
-                iris: net::Net::load(store, "iris_landmark", [1, 64, 64, 3])?,
+                mesh: net::Net::load(store, "face_landmark", [1, 192, 192, 3], None)?,
+                iris: net::Net::load(store, "iris_landmark", [1, 64, 64, 3], None)?,
             },
             body: body::BodyModel {
-                net: net::Net::load(store, "pose_landmark_full", [1, 256, 256, 3])?,
+                net: net::Net::load(
+                    store,
+                    "pose_landmark_full",
+                    [1, 256, 256, 3],
+                    // Joints and the person flag only: the net's mask decoder (256² upsampling)
+                    // costs twice as much as the rest of the net; the mask is not used (matting
+                    // has its own net), the heatmap and world coordinates neither.
+                    Some(&["Identity", "Identity_1"]),
+                )?,
             },
         })
     }
@@ -141,7 +156,7 @@ impl Perception {
     /// (a face at least [`CLOSE_UP_FACE`] of the long side), the full-range net also runs on
     /// overlapping tiles, which finds the people standing farther back in a group photo or a
     /// full-length shot.
-    pub fn detect(&self, view: &PhotoView) -> Result<Vec<Detection>, VisionError> {
+    pub fn detect(&self, view: &PhotoView, far_faces: bool) -> Result<Vec<Detection>, VisionError> {
         let mut all = Vec::new();
         for det in [&self.short, &self.full] {
             let (tensor, to_analysis) = view.letterbox(det.side(), -1.0, 1.0)?;
@@ -150,7 +165,7 @@ impl Perception {
         let img = view.analysis();
         let long = img.width().max(img.height()) as f32;
         let close_up = all.iter().any(|d| d.bbox.w >= CLOSE_UP_FACE * long);
-        if !close_up && long > 2.0 * TILE {
+        if far_faces && !close_up && long > 2.0 * TILE {
             let side = self.full.side();
             for (x, y) in tile_origins(img.width() as f32, img.height() as f32) {
                 let s = TILE / side as f32;
@@ -169,7 +184,7 @@ impl Perception {
         view: &PhotoView,
         options: &PerceiveOptions,
     ) -> Result<Scene, VisionError> {
-        let mut dets = self.detect(view)?;
+        let mut dets = self.detect(view, options.far_faces)?;
         dets.sort_by(|a, b| b.bbox.area().total_cmp(&a.bbox.area()));
         let mut faces = Vec::new();
         for det in dets.iter().take(options.max_faces) {

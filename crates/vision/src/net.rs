@@ -20,10 +20,13 @@ pub(crate) struct Output {
 }
 
 impl Net {
+    /// Loads a model for one input shape. `outputs` keeps only the named outputs, so that tract
+    /// drops the branches that compute the others (`None`: all outputs).
     pub fn load(
         store: &ModelStore,
         id: &'static str,
         input_shape: [usize; 4],
+        outputs: Option<&[&str]>,
     ) -> Result<Net, VisionError> {
         let spec = Manifest::builtin()
             .model(id)
@@ -36,6 +39,10 @@ impl Net {
         let plan = tract_onnx::onnx()
             .model_for_read(&mut std::io::Cursor::new(bytes))
             .and_then(|m| m.with_input_fact(0, f32::fact(input_shape).into()))
+            .and_then(|m| match outputs {
+                Some(names) => m.with_outputs_by_name(names),
+                None => Ok(m),
+            })
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(fail)?;
