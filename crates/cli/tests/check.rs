@@ -371,3 +371,38 @@ fn parallel_checking_gives_the_same_reports_in_input_order() {
         .collect();
     assert_eq!(order, photos);
 }
+
+#[test]
+fn a_busy_background_is_called_busy_and_a_plain_one_is_not() {
+    // Paint the background beside the head (clear of the person) flat grey, or with a fine
+    // checkerboard: only the second should count as clutter.
+    let corners = |x: u32, y: u32| y < 330 && !(120..=420).contains(&x);
+    let plain = check_edited("plain-bg", |mut i| {
+        for (x, y, p) in i.enumerate_pixels_mut() {
+            if corners(x, y) {
+                *p = image::Rgb([150, 150, 150]);
+            }
+        }
+        i
+    });
+    let busy = check_edited("busy-bg", |mut i| {
+        for (x, y, p) in i.enumerate_pixels_mut() {
+            if corners(x, y) {
+                *p = if (x / 6 + y / 6) % 2 == 0 {
+                    image::Rgb([30, 30, 30])
+                } else {
+                    image::Rgb([230, 230, 230])
+                };
+            }
+        }
+        i
+    });
+    let plain = finding(&plain, "background_clutter");
+    let busy = finding(&busy, "background_clutter");
+    assert_ne!(busy["status"], "pass", "{busy}");
+    assert!(busy["advice"].as_str().unwrap().contains("plain wall"));
+    assert!(
+        plain["value"].as_f64().unwrap() + 0.1 < busy["value"].as_f64().unwrap(),
+        "plain {plain} busy {busy}"
+    );
+}
