@@ -11,9 +11,9 @@
 //! the file system, the pixel count from the format header. A decompression bomb or a
 //! 30000×30000 PNG is refused after reading a few hundred bytes.
 //!
-//! GIF and other formats that carry no photographs are refused as unsupported. HEIC/HEIF and AVIF
-//! are recognised by their `ftyp` brand and refused with a message that says so (see the notes on
-//! issue 2 for why).
+//! HEIC/HEIF (what iPhones write) and AVIF are recognised by their `ftyp` brand and decoded with
+//! libheif (built in, with the system's libde265, libaom and dav1d). GIF and other formats that
+//! carry no photographs are refused as unsupported.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -49,6 +49,10 @@ pub enum SourceFormat {
     Png,
     WebP,
     Tiff,
+    /// HEIC/HEIF (what iPhones write), decoded with libheif.
+    Heic,
+    /// AVIF, decoded with libheif.
+    Avif,
 }
 
 impl SourceFormat {
@@ -58,6 +62,8 @@ impl SourceFormat {
             SourceFormat::Png => "PNG",
             SourceFormat::WebP => "WebP",
             SourceFormat::Tiff => "TIFF",
+            SourceFormat::Heic => "HEIC",
+            SourceFormat::Avif => "AVIF",
         }
     }
 }
@@ -179,6 +185,9 @@ pub fn decode_bytes(
         SourceFormat::Png => ImageFormat::Png,
         SourceFormat::WebP => ImageFormat::WebP,
         SourceFormat::Tiff => ImageFormat::Tiff,
+        SourceFormat::Heic | SourceFormat::Avif => {
+            return heif::decode(bytes, path, limits, format)
+        }
     };
     let corrupt = |e: image::ImageError| classify(e, path, format);
 
@@ -330,13 +339,12 @@ fn sniff(bytes: &[u8], path: &Path) -> Result<SourceFormat, CodecError> {
     }
     if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
         let brand = String::from_utf8_lossy(&bytes[8..12]).to_string();
-        let kind = match brand.as_str() {
-            "avif" | "avis" => "AVIF",
-            "heic" | "heix" | "hevc" | "hevx" | "mif1" | "msf1" | "heim" | "heis" => "HEIC/HEIF",
-            _ => "",
-        };
-        if !kind.is_empty() {
-            return Err(unsupported(kind, " yet: export the photo as JPEG (on an iPhone: Settings › Camera › Formats › Most Compatible)"));
+        match brand.as_str() {
+            "avif" | "avis" => return Ok(SourceFormat::Avif),
+            "heic" | "heix" | "hevc" | "hevx" | "mif1" | "msf1" | "heim" | "heis" => {
+                return Ok(SourceFormat::Heic)
+            }
+            _ => {}
         }
     }
     if starts(b"BM") {
@@ -385,6 +393,8 @@ fn classify(e: image::ImageError, path: &Path, format: SourceFormat) -> CodecErr
     }
 }
 
+mod heif;
+
 fn flatten_on_white(img: &DynamicImage) -> RgbImage {
     let rgba = img.to_rgba8();
     let mut out = RgbImage::new(rgba.width(), rgba.height());
@@ -399,7 +409,7 @@ fn flatten_on_white(img: &DynamicImage) -> RgbImage {
 
 /// Converts the pixels to sRGB from an embedded profile. Returns the profile's description when a
 /// conversion happened, `None` when the profile already is sRGB or does not describe these pixels.
-fn apply_profile(
+pub(crate) fn apply_profile(
     rgb: &mut RgbImage,
     icc: &[u8],
     is_grey: bool,

@@ -176,6 +176,9 @@ fn every_format_decodes_upright_and_matches_the_baseline() {
         Case { file: "jpeg_cmyk.jpg", format: Jpeg, size: UPRIGHT, reference: Baseline, max_mean_diff: 4.5, lossless: None, note: Some("CMYK") },
         Case { file: "jpeg_adobe_rgb.jpg", format: Jpeg, size: UPRIGHT, reference: Baseline, max_mean_diff: 3.0, lossless: None, note: Some("Adobe RGB") },
         Case { file: "webp_lossy.webp", format: WebP, size: UPRIGHT, reference: Baseline, max_mean_diff: 3.5, lossless: None, note: None },
+        // heif-enc quality 70 from the baseline's pixels: HEVC and AV1 through libheif.
+        Case { file: "heic_photo.heic", format: Heic, size: UPRIGHT, reference: Baseline, max_mean_diff: 3.5, lossless: None, note: None },
+        Case { file: "avif_photo.avif", format: Avif, size: UPRIGHT, reference: Baseline, max_mean_diff: 3.5, lossless: None, note: None },
         // The second frame differs only inside the red square; the first must be the picture.
         Case { file: "webp_animated.webp", format: WebP, size: UPRIGHT, reference: Baseline, max_mean_diff: 3.5, lossless: None, note: Some("first") },
         // 152×176 lossless files: the baseline's JPEG noise halves under the 2×2 average.
@@ -493,8 +496,8 @@ fn expected_bad() -> Vec<BadCase> {
         ),
         (
             "photo.heic",
-            |e| matches!(e, CodecError::Unsupported { .. }),
-            "HEIC/HEIF files are not supported yet",
+            |e| matches!(e, CodecError::Corrupt { .. }),
+            "the HEIC data is damaged",
         ),
     ]
 }
@@ -788,4 +791,26 @@ fn gps_exif_is_present_and_does_not_change_the_picture() {
     assert_eq!(photo.image, baseline());
     assert_eq!(photo.orientation, 1);
     assert!(photo.notes.is_empty(), "{:?}", photo.notes);
+}
+
+#[test]
+fn truncated_heic_and_avif_never_panic() {
+    for file in ["heic_photo.heic", "avif_photo.avif"] {
+        let bytes = std::fs::read(format_path(file)).unwrap();
+        for i in 0..32 {
+            let len = bytes.len() * i / 32;
+            let name = format!("{file}@{len}");
+            let result = std::panic::catch_unwind(|| {
+                decode_bytes(&bytes[..len], Path::new(&name), &Limits::default())
+            });
+            match result {
+                Err(_) => panic!("decoding {name} panicked"),
+                Ok(Ok(photo)) => assert_eq!(photo.image.dimensions(), UPRIGHT, "{name}"),
+                Ok(Err(e)) => {
+                    assert!(e.to_string().starts_with(&name), "{e}");
+                    assert!(e.is_input_fault(), "{e}");
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,109 @@
+//! HEIC/HEIF and AVIF through libheif.
+//!
+//! libheif applies the container's own rotation and mirroring (`irot`/`imir`), which is what
+//! makes an iPhone photo upright; the EXIF orientation inside a HEIF file only repeats it and is
+//! not applied a second time. Dimensions are checked from the image handle before decoding.
+
+use std::path::Path;
+
+use image::RgbImage;
+use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
+
+use crate::{apply_profile, CodecError, DecodedPhoto, Limits, SourceFormat};
+
+pub(crate) fn decode(
+    bytes: &[u8],
+    path: &Path,
+    limits: &Limits,
+    format: SourceFormat,
+) -> Result<DecodedPhoto, CodecError> {
+    let corrupt = |e: libheif_rs::HeifError| CodecError::Corrupt {
+        path: path.to_path_buf(),
+        format: format.name(),
+        reason: e.message.clone(),
+    };
+    let ctx = HeifContext::read_from_bytes(bytes).map_err(corrupt)?;
+    let handle = ctx.primary_image_handle().map_err(corrupt)?;
+    let (w, h) = (handle.width(), handle.height());
+    if w == 0 || h == 0 {
+        return Err(CodecError::Corrupt {
+            path: path.to_path_buf(),
+            format: format.name(),
+            reason: "the header says the picture has no pixels".into(),
+        });
+    }
+    if u64::from(w) * u64::from(h) > limits.max_pixels || w > limits.max_side || h > limits.max_side
+    {
+        return Err(CodecError::TooLarge {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{w}×{h} pixels, the limit is {} megapixels and {} pixels a side",
+                limits.max_pixels / 1_000_000,
+                limits.max_side
+            ),
+        });
+    }
+    let mut notes = Vec::new();
+    if ctx.image_ids().len() > 1 {
+        notes.push("the file holds several images; the primary one was used".to_string());
+    }
+    if handle.luma_bits_per_pixel() > 8 {
+        notes.push(format!(
+            "{}-bit samples were reduced to 8 bits",
+            handle.luma_bits_per_pixel()
+        ));
+    }
+    let alpha = handle.has_alpha_channel();
+    let chroma = if alpha {
+        RgbChroma::Rgba
+    } else {
+        RgbChroma::Rgb
+    };
+    let decoded = LibHeif::new()
+        .decode(&handle, ColorSpace::Rgb(chroma), None)
+        .map_err(corrupt)?;
+    let planes = decoded.planes();
+    let plane = planes.interleaved.ok_or_else(|| CodecError::Corrupt {
+        path: path.to_path_buf(),
+        format: format.name(),
+        reason: "libheif returned no interleaved plane".into(),
+    })?;
+    let channels = if alpha { 4 } else { 3 };
+    let (pw, ph) = (plane.width as usize, plane.height as usize);
+    let mut rgb = RgbImage::new(plane.width, plane.height);
+    let out: &mut [u8] = rgb.as_mut();
+    for y in 0..ph {
+        let row = &plane.data[y * plane.stride..y * plane.stride + pw * channels];
+        for (x, px) in row.chunks_exact(channels).enumerate() {
+            let o = (y * pw + x) * 3;
+            if alpha {
+                let a = u32::from(px[3]);
+                for c in 0..3 {
+                    out[o + c] = ((u32::from(px[c]) * a + 255 * (255 - a) + 127) / 255) as u8;
+                }
+            } else {
+                out[o..o + 3].copy_from_slice(&px[..3]);
+            }
+        }
+    }
+    if alpha {
+        notes.push("transparent areas were flattened onto white".to_string());
+    }
+    let converted_from_profile = match handle.color_profile_raw() {
+        Some(profile) => apply_profile(&mut rgb, &profile.data, false, path)?,
+        None => None,
+    };
+    if let Some(desc) = &converted_from_profile {
+        notes.push(format!(
+            "colours converted to sRGB from the embedded profile \"{desc}\""
+        ));
+    }
+    Ok(DecodedPhoto {
+        image: rgb,
+        format,
+        orientation: 1,
+        stored_size: (w, h),
+        converted_from_profile,
+        notes,
+    })
+}
