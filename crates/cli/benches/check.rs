@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use trueshot_codec::{decode_bytes, Limits};
+use trueshot_codec::{decode_bytes_reduced, Limits};
 use trueshot_guide::Guideline;
-use trueshot_vision::{ModelStore, PerceiveOptions, Perception, PhotoView};
+use trueshot_vision::{ModelStore, PerceiveOptions, Perception, PhotoView, ANALYSIS_LONG_SIDE};
 
 fn main() {
     divan::main();
@@ -43,8 +43,16 @@ fn jpeg(width: u32, height: u32) -> Vec<u8> {
 }
 
 fn check(bytes: &[u8], guide: &Guideline, options: &PerceiveOptions) -> usize {
-    let photo = decode_bytes(bytes, &PathBuf::from("bench.jpg"), &Limits::default()).unwrap();
-    let view = PhotoView::new(&photo.image).unwrap();
+    // the path `trueshot check` takes: shrink-on-load decode, full-size coordinates
+    let photo = decode_bytes_reduced(
+        bytes,
+        &PathBuf::from("bench.jpg"),
+        &Limits::default(),
+        ANALYSIS_LONG_SIDE,
+    )
+    .unwrap();
+    let (w, h) = photo.full_size();
+    let view = PhotoView::with_full_size(&photo.image, w, h).unwrap();
     let scene = perception().perceive(&view, options).unwrap();
     trueshot_assess::assess(&view, &scene, guide).len()
 }

@@ -6,9 +6,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::{json, Value};
 use trueshot_assess::{assess, check_unit, overall, Finding};
-use trueshot_codec::{decode_file, Limits};
+use trueshot_codec::{decode_file_reduced, Limits};
 use trueshot_guide::{Guideline, Status};
-use trueshot_vision::{joint, Face, PerceiveOptions, Perception, PhotoView};
+use trueshot_vision::{joint, Face, PerceiveOptions, Perception, PhotoView, ANALYSIS_LONG_SIDE};
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -92,8 +92,12 @@ pub struct Report {
 }
 
 fn check_one(path: &Path, perception: &Perception, guide: &Guideline) -> Result<Report, String> {
-    let photo = decode_file(path, &Limits::default()).map_err(|e| e.to_string())?;
-    let view = PhotoView::new(&photo.image).map_err(|e| format!("{}: {e}", path.display()))?;
+    // `check` needs only the analysis copy: a big JPEG is decoded at 1/2–1/8 size.
+    let photo = decode_file_reduced(path, &Limits::default(), ANALYSIS_LONG_SIDE)
+        .map_err(|e| e.to_string())?;
+    let (full_w, full_h) = photo.full_size();
+    let view = PhotoView::with_full_size(&photo.image, full_w, full_h)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let scene = perception
         .perceive(&view, &PerceiveOptions::default())
         .map_err(|e| format!("{}: {e}", path.display()))?;

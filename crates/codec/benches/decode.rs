@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
-use trueshot_codec::{decode_bytes, Limits};
+use trueshot_codec::{decode_bytes, decode_bytes_reduced, Limits};
 
 const WIDTH: u32 = 4032;
 const HEIGHT: u32 = 3024;
@@ -54,4 +54,19 @@ fn decode_12mp_jpeg(bencher: divan::Bencher) {
             assert_eq!(photo.image.dimensions(), (WIDTH, HEIGHT));
             photo
         });
+}
+
+/// The same photo decoded for analysis (`trueshot check`): half size in the DCT domain, long side
+/// at least 1600.
+#[divan::bench(sample_count = 20, sample_size = 1)]
+fn decode_12mp_jpeg_for_analysis(bencher: divan::Bencher) {
+    let bytes: &[u8] = &PHOTO_12MP;
+    let path = Path::new("bench-12mp.jpg");
+    let limits = Limits::default();
+    bencher.bench(|| {
+        let photo = decode_bytes_reduced(divan::black_box(bytes), path, &limits, 1600)
+            .expect("the bench photo decodes");
+        assert_eq!(photo.image.dimensions(), (WIDTH / 2, HEIGHT / 2));
+        photo
+    });
 }

@@ -75,12 +75,25 @@ pub struct DecodedPhoto {
     pub format: SourceFormat,
     /// The EXIF orientation (1–8) that was applied; 1 when none was present.
     pub orientation: u8,
-    /// Width and height as stored in the file, before orientation.
+    /// Width and height as stored in the file, before orientation (and before any reduction
+    /// by [`decode_file_reduced`]).
     pub stored_size: (u32, u32),
     /// The embedded colour profile's description when one was converted to sRGB.
     pub converted_from_profile: Option<String>,
     /// Plain-language notes on what was done to read the photo.
     pub notes: Vec<String>,
+}
+
+impl DecodedPhoto {
+    /// Width and height of the full-size photo, upright.
+    pub fn full_size(&self) -> (u32, u32) {
+        let (w, h) = self.stored_size;
+        if self.orientation >= 5 {
+            (h, w)
+        } else {
+            (w, h)
+        }
+    }
 }
 
 /// Why a photo could not be read. Every variant names the file.
@@ -306,6 +319,104 @@ pub fn decode_bytes(
     Ok(DecodedPhoto {
         image: upright.into_rgb8(),
         format,
+        orientation: orientation_code,
+        stored_size: (w, h),
+        converted_from_profile,
+        notes,
+    })
+}
+
+/// Like [`decode_file`], but a JPEG may come out smaller: it is decoded at 1/2, 1/4 or 1/8 of its
+/// size in the DCT domain (libjpeg's "shrink on load", which skips most of the inverse DCT) as long
+/// as its long side stays at least `min_long_side`. For analysis (`trueshot check`) that never
+/// needs 12 megapixels; [`DecodedPhoto::full_size`] still gives the full size. Other formats,
+/// greyscale, CMYK and 16-bit JPEGs decode at full size.
+pub fn decode_file_reduced(
+    path: &Path,
+    limits: &Limits,
+    min_long_side: u32,
+) -> Result<DecodedPhoto, CodecError> {
+    let io = |source| CodecError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_file() && meta.len() <= limits.max_file_bytes {
+        let bytes = std::fs::read(path).map_err(io)?;
+        return decode_bytes_reduced(&bytes, path, limits, min_long_side);
+    }
+    decode_file(path, limits)
+}
+
+/// [`decode_file_reduced`] for bytes in memory.
+pub fn decode_bytes_reduced(
+    bytes: &[u8],
+    path: &Path,
+    limits: &Limits,
+    min_long_side: u32,
+) -> Result<DecodedPhoto, CodecError> {
+    if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) || !jpeg_reaches_eoi(bytes) {
+        return decode_bytes(bytes, path, limits);
+    }
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    let Some(info) = decoder.read_info().ok().and_then(|_| decoder.info()) else {
+        return decode_bytes(bytes, path, limits);
+    };
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    let long = w.max(h);
+    let factor = [8u32, 4, 2]
+        .into_iter()
+        .find(|f| long / f >= min_long_side)
+        .unwrap_or(1);
+    let limits_ok = w > 0
+        && h > 0
+        && u64::from(w) * u64::from(h) <= limits.max_pixels
+        && long <= limits.max_side;
+    if factor == 1 || info.pixel_format != jpeg_decoder::PixelFormat::RGB24 || !limits_ok {
+        // full decode: also where the limits are reported with the usual messages
+        return decode_bytes(bytes, path, limits);
+    }
+    let corrupt = |e: jpeg_decoder::Error| CodecError::Corrupt {
+        path: path.to_path_buf(),
+        format: "JPEG",
+        reason: e.to_string(),
+    };
+    let (dw, dh) = decoder
+        .scale(w.div_ceil(factor) as u16, h.div_ceil(factor) as u16)
+        .map_err(corrupt)?;
+    let pixels = decoder.decode().map_err(corrupt)?;
+    let mut rgb = RgbImage::from_raw(u32::from(dw), u32::from(dh), pixels).ok_or_else(|| {
+        CodecError::Corrupt {
+            path: path.to_path_buf(),
+            format: "JPEG",
+            reason: "fewer pixels than the header promises".into(),
+        }
+    })?;
+    let orientation = decoder
+        .exif_data()
+        .and_then(image::metadata::Orientation::from_exif_chunk)
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut notes = Vec::new();
+    let converted_from_profile = match decoder.icc_profile() {
+        Some(profile) => apply_profile(&mut rgb, &profile, false, path)?,
+        None => None,
+    };
+    if let Some(desc) = &converted_from_profile {
+        notes.push(format!(
+            "colours converted to sRGB from the embedded profile \"{desc}\""
+        ));
+    }
+    let mut upright = DynamicImage::ImageRgb8(rgb);
+    upright.apply_orientation(orientation);
+    let orientation_code = orientation_exif(orientation);
+    if orientation_code != 1 {
+        notes.push(format!(
+            "turned upright (EXIF orientation {orientation_code})"
+        ));
+    }
+    Ok(DecodedPhoto {
+        image: upright.into_rgb8(),
+        format: SourceFormat::Jpeg,
         orientation: orientation_code,
         stored_size: (w, h),
         converted_from_profile,

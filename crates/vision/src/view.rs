@@ -30,21 +30,31 @@ pub struct PhotoView {
 
 impl PhotoView {
     pub fn new(photo: &RgbImage) -> Result<PhotoView, VisionError> {
+        PhotoView::with_full_size(photo, photo.width(), photo.height())
+    }
+
+    /// A view of a photo whose full size is `full_w × full_h` but which was decoded smaller
+    /// (JPEG shrink-on-load): results are still given in full-size pixels.
+    pub fn with_full_size(
+        photo: &RgbImage,
+        full_w: u32,
+        full_h: u32,
+    ) -> Result<PhotoView, VisionError> {
         let (w, h) = photo.dimensions();
-        if w == 0 || h == 0 {
+        if w == 0 || h == 0 || full_w == 0 || full_h == 0 {
             return Err(VisionError::Internal("empty picture".into()));
         }
         let long = w.max(h);
-        let (base, scale) = if long > ANALYSIS_LONG_SIDE {
+        let base = if long > ANALYSIS_LONG_SIDE {
             let s = ANALYSIS_LONG_SIDE as f32 / long as f32;
             let dw = ((w as f32 * s).round() as u32).max(1);
             let dh = ((h as f32 * s).round() as u32).max(1);
-            // The scale actually applied per axis differs from `s` by under half a pixel over the
-            // whole width; use the horizontal one for both axes.
-            (resize(photo, dw, dh)?, dw as f32 / w as f32)
+            resize(photo, dw, dh)?
         } else {
-            (photo.clone(), 1.0)
+            photo.clone()
         };
+        // Horizontal scale for both axes: the two differ by under half a pixel over the width.
+        let scale = base.width() as f32 / full_w as f32;
         let mut levels = vec![base];
         while let Some(last) = levels.last() {
             if last.width().min(last.height()) < 64 {
@@ -54,8 +64,8 @@ impl PhotoView {
             levels.push(next);
         }
         Ok(PhotoView {
-            width: w,
-            height: h,
+            width: full_w,
+            height: full_h,
             scale,
             levels,
         })

@@ -8,9 +8,13 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use trueshot_codec::{decode_file, Limits};
+use trueshot_codec::{
+    decode_bytes, decode_bytes_reduced, decode_file, decode_file_reduced, Limits,
+};
 use trueshot_geom::Point;
-use trueshot_vision::{joint, ModelStore, PerceiveOptions, Perception, PhotoView, Scene};
+use trueshot_vision::{
+    joint, ModelStore, PerceiveOptions, Perception, PhotoView, Scene, ANALYSIS_LONG_SIDE,
+};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -21,9 +25,12 @@ fn perception() -> Perception {
     Perception::load(&store).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The path `trueshot check` takes: shrink-on-load decode, analysis view at full-size coordinates.
 fn perceive(p: &Perception, rel: &str) -> Scene {
-    let photo = decode_file(&root().join(rel), &Limits::default()).unwrap();
-    let view = PhotoView::new(&photo.image).unwrap();
+    let photo =
+        decode_file_reduced(&root().join(rel), &Limits::default(), ANALYSIS_LONG_SIDE).unwrap();
+    let (w, h) = photo.full_size();
+    let view = PhotoView::with_full_size(&photo.image, w, h).unwrap();
     p.perceive(&view, &PerceiveOptions::default()).unwrap()
 }
 
@@ -227,4 +234,55 @@ fn results_are_in_upright_photo_pixels_whatever_the_scale() {
         (roll.abs() - 90.0).abs() < 8.0,
         "roll on a photo turned 90°: {roll}"
     );
+}
+
+#[test]
+fn a_12_megapixel_jpeg_decoded_at_half_size_gives_the_same_face() {
+    // Shrink-on-load must not move anything: the same 12 MP JPEG decoded whole and at 1/2 size in
+    // the DCT domain gives the same eyes and chin, in full-size pixels.
+    let p = perception();
+    let src = image::open(root().join("photos/samples/obama.jpg"))
+        .unwrap()
+        .into_rgb8();
+    let big = image::imageops::resize(&src, 3024, 3778, image::imageops::FilterType::CatmullRom);
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 92)
+        .encode_image(&big)
+        .unwrap();
+    let name = Path::new("big.jpg");
+    let full = decode_bytes(&jpeg, name, &Limits::default()).unwrap();
+    let reduced =
+        decode_bytes_reduced(&jpeg, name, &Limits::default(), ANALYSIS_LONG_SIDE).unwrap();
+    assert_eq!(
+        reduced.image.dimensions(),
+        (1512, 1889),
+        "decoded at half size"
+    );
+    assert_eq!(reduced.full_size(), (3024, 3778));
+    let a = p
+        .perceive(
+            &PhotoView::new(&full.image).unwrap(),
+            &PerceiveOptions::default(),
+        )
+        .unwrap();
+    let b = p
+        .perceive(
+            &PhotoView::with_full_size(&reduced.image, 3024, 3778).unwrap(),
+            &PerceiveOptions::default(),
+        )
+        .unwrap();
+    let (fa, fb) = (&a.faces[0], &b.faces[0]);
+    let ipd = fa.eye_distance();
+    for (x, y) in [
+        (fa.right_eye.iris_center, fb.right_eye.iris_center),
+        (fa.left_eye.iris_center, fb.left_eye.iris_center),
+        (fa.chin, fb.chin),
+    ] {
+        assert!(
+            x.distance(y) / ipd < 0.01,
+            "{x:?} vs {y:?}: {:.2} % of the eye distance",
+            x.distance(y) / ipd * 100.0
+        );
+    }
+    assert!((fa.pose.yaw - fb.pose.yaw).abs() < 1.0 && (fa.pose.pitch - fb.pose.pitch).abs() < 1.0);
 }
