@@ -9,7 +9,7 @@ use std::path::Path;
 use image::RgbImage;
 use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
 
-use crate::{apply_profile, CodecError, DecodedPhoto, Limits, SourceFormat};
+use crate::{finish, CodecError, DecodedPhoto, Limits, SourceFormat};
 
 pub(crate) fn decode(
     bytes: &[u8],
@@ -89,21 +89,16 @@ pub(crate) fn decode(
     if alpha {
         notes.push("transparent areas were flattened onto white".to_string());
     }
-    let converted_from_profile = match handle.color_profile_raw() {
-        Some(profile) => apply_profile(&mut rgb, &profile.data, false, path)?,
-        None => None,
-    };
-    if let Some(desc) = &converted_from_profile {
-        notes.push(format!(
-            "colours converted to sRGB from the embedded profile \"{desc}\""
-        ));
-    }
-    Ok(DecodedPhoto {
-        image: rgb,
+    let icc = handle.color_profile_raw().map(|p| p.data);
+    // libheif has already applied the container's rotation: no EXIF orientation on top.
+    finish(
+        rgb,
+        icc.as_deref(),
+        false,
+        image::metadata::Orientation::NoTransforms,
         format,
-        orientation: 1,
-        stored_size: (w, h),
-        converted_from_profile,
+        (w, h),
         notes,
-    })
+        path,
+    )
 }

@@ -291,15 +291,40 @@ pub fn decode_bytes(
             | DynamicImage::ImageLumaA8(_)
             | DynamicImage::ImageLumaA16(_)
     );
-    let mut rgb = if has_alpha {
+    let rgb = if has_alpha {
         notes.push("transparent areas were flattened onto white".to_string());
         flatten_on_white(&decoded)
     } else {
         decoded.into_rgb8()
     };
 
+    finish(
+        rgb,
+        icc.as_deref(),
+        is_grey,
+        orientation,
+        format,
+        (w, h),
+        notes,
+        path,
+    )
+}
+
+/// What every decoder does once it has 8-bit RGB: the embedded colour profile to sRGB, then the
+/// EXIF orientation, each with a note.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn finish(
+    mut rgb: RgbImage,
+    icc: Option<&[u8]>,
+    is_grey: bool,
+    orientation: image::metadata::Orientation,
+    format: SourceFormat,
+    stored_size: (u32, u32),
+    mut notes: Vec<String>,
+    path: &Path,
+) -> Result<DecodedPhoto, CodecError> {
     let converted_from_profile = match icc {
-        Some(profile) => apply_profile(&mut rgb, &profile, is_grey, path)?,
+        Some(profile) => apply_profile(&mut rgb, profile, is_grey, path)?,
         None => None,
     };
     if let Some(desc) = &converted_from_profile {
@@ -307,7 +332,6 @@ pub fn decode_bytes(
             "colours converted to sRGB from the embedded profile \"{desc}\""
         ));
     }
-
     let mut upright = DynamicImage::ImageRgb8(rgb);
     upright.apply_orientation(orientation);
     let orientation_code = orientation_exif(orientation);
@@ -320,7 +344,7 @@ pub fn decode_bytes(
         image: upright.into_rgb8(),
         format,
         orientation: orientation_code,
-        stored_size: (w, h),
+        stored_size,
         converted_from_profile,
         notes,
     })
@@ -385,7 +409,7 @@ pub fn decode_bytes_reduced(
         .scale(w.div_ceil(factor) as u16, h.div_ceil(factor) as u16)
         .map_err(corrupt)?;
     let pixels = decoder.decode().map_err(corrupt)?;
-    let mut rgb = RgbImage::from_raw(u32::from(dw), u32::from(dh), pixels).ok_or_else(|| {
+    let rgb = RgbImage::from_raw(u32::from(dw), u32::from(dh), pixels).ok_or_else(|| {
         CodecError::Corrupt {
             path: path.to_path_buf(),
             format: "JPEG",
@@ -396,32 +420,17 @@ pub fn decode_bytes_reduced(
         .exif_data()
         .and_then(image::metadata::Orientation::from_exif_chunk)
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut notes = Vec::new();
-    let converted_from_profile = match decoder.icc_profile() {
-        Some(profile) => apply_profile(&mut rgb, &profile, false, path)?,
-        None => None,
-    };
-    if let Some(desc) = &converted_from_profile {
-        notes.push(format!(
-            "colours converted to sRGB from the embedded profile \"{desc}\""
-        ));
-    }
-    let mut upright = DynamicImage::ImageRgb8(rgb);
-    upright.apply_orientation(orientation);
-    let orientation_code = orientation_exif(orientation);
-    if orientation_code != 1 {
-        notes.push(format!(
-            "turned upright (EXIF orientation {orientation_code})"
-        ));
-    }
-    Ok(DecodedPhoto {
-        image: upright.into_rgb8(),
-        format: SourceFormat::Jpeg,
-        orientation: orientation_code,
-        stored_size: (w, h),
-        converted_from_profile,
-        notes,
-    })
+    let icc = decoder.icc_profile();
+    finish(
+        rgb,
+        icc.as_deref(),
+        false,
+        orientation,
+        SourceFormat::Jpeg,
+        (w, h),
+        Vec::new(),
+        path,
+    )
 }
 
 /// Recognises the format from the first bytes, never from the file name: a text file named
@@ -520,7 +529,7 @@ fn flatten_on_white(img: &DynamicImage) -> RgbImage {
 
 /// Converts the pixels to sRGB from an embedded profile. Returns the profile's description when a
 /// conversion happened, `None` when the profile already is sRGB or does not describe these pixels.
-pub(crate) fn apply_profile(
+fn apply_profile(
     rgb: &mut RgbImage,
     icc: &[u8],
     is_grey: bool,
