@@ -55,6 +55,53 @@ def patch_tfjs_fused_conv(json_path):
         json.dump(graph, f)
 
 
+def replace_transpose_conv_bias(onnx_path):
+    """MediaPipe's segmentation nets use a custom TFLite op, Convolution2DTransposeBias (a 2×2,
+    stride-2, SAME transposed convolution plus bias), which tf2onnx leaves as an unknown
+    `TFL_Convolution2DTransposeBias` node on NHWC tensors. Rewrite each one as a standard ONNX
+    ConvTranspose on the NCHW tensor that feeds its input Transpose, followed by a Transpose
+    back to NHWC. Models without the op are left untouched."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(onnx_path)
+    graph = model.graph
+    custom = [n for n in graph.node if n.op_type == "TFL_Convolution2DTransposeBias"]
+    if not custom:
+        return
+    weights = {t.name: t for t in graph.initializer}
+    producers = {out: n for n in graph.node for out in n.output}
+    for node in custom:
+        x_nhwc, w_name, b_name = node.input
+        to_nhwc = producers.get(x_nhwc)
+        if to_nhwc is None or to_nhwc.op_type != "Transpose":
+            fail(f"{onnx_path}: unexpected input to {node.name}")
+        # TFLite stores the kernel as (out, kh, kw, in); ONNX ConvTranspose wants (in, out, kh, kw).
+        kernel = numpy_helper.to_array(weights[w_name]).transpose(3, 0, 1, 2)
+        bias = numpy_helper.to_array(weights[b_name]).astype(np.float32)
+        k_name, b_new = node.name + "/kernel_iokk", node.name + "/bias"
+        graph.initializer.extend([
+            numpy_helper.from_array(np.ascontiguousarray(kernel), k_name),
+            numpy_helper.from_array(bias, b_new),
+        ])
+        nchw = node.output[0] + "/nchw"
+        at = list(graph.node).index(node)
+        graph.node.remove(node)
+        graph.node.insert(at, helper.make_node(
+            "Transpose", [nchw], [node.output[0]], perm=[0, 2, 3, 1], name=node.name + "/to_nhwc"))
+        graph.node.insert(at, helper.make_node(
+            "ConvTranspose", [to_nhwc.input[0], k_name, b_new], [nchw],
+            strides=[2, 2], kernel_shape=[2, 2], name=node.name + "/conv_transpose"))
+    # tf2onnx emits HardSwish (an opset-14 op) in these nets even at opset 13.
+    for opset in model.opset_import:
+        if opset.domain in ("", "ai.onnx"):
+            opset.version = max(opset.version, 14)
+    del graph.value_info[:]
+    onnx.checker.check_model(model)
+    onnx.save(model, onnx_path)
+
+
 def tf2onnx(args, log):
     cmd = [sys.executable, "-m", "tf2onnx.convert", *args]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -83,6 +130,8 @@ def main():
             log = os.path.join(out, m["id"] + ".convert.log")
             if m["format"] == "tflite":
                 ok = tf2onnx(["--tflite", paths[0], "--output", tmp, "--opset", "13"], log)
+                if ok:
+                    replace_transpose_conv_bias(tmp)
             elif m["format"] == "tfjs":
                 patch_tfjs_fused_conv(paths[0])
                 ok = tf2onnx(["--tfjs", paths[0], "--output", tmp, "--opset", "14"], log)

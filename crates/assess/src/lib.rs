@@ -33,7 +33,7 @@ pub struct Finding {
 /// The unit of each check's value, for people reading the report.
 pub fn check_unit(check: &str) -> &'static str {
     match check {
-        "face_count" => "faces",
+        "face_count" | "main_subject" => "faces",
         "head_yaw" | "head_pitch" | "head_roll" => "degrees",
         "right_eye_open" | "left_eye_open" => "lid opening / eye width",
         "mouth_open" => "lip opening / mouth width",
@@ -50,7 +50,7 @@ pub fn check_unit(check: &str) -> &'static str {
     }
 }
 
-/// All checks for one photo. The main subject is the first (largest) face of the scene.
+/// All checks for one photo. The main subject is the scene's first face (largest, most central).
 pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding> {
     let c = &guide.checks;
     let mut out = Vec::new();
@@ -90,6 +90,14 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
         "someone else is visible in the background: take the photo where no one else is in view"
     };
     push("face_count", count_status, Some(n as f32), count_advice);
+    if n > 1 {
+        let c = main.bbox.center();
+        let advice = format!(
+            "{n} faces: the headshot is made of the largest, most central one (centred at {:.0}, {:.0})",
+            c.x, c.y
+        );
+        push("main_subject", Status::Warn, Some(n as f32), &advice);
+    }
 
     // Head pose
     // Head pose: (check, value, limit, advice when positive, advice when negative)
@@ -226,16 +234,18 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
         Some(eye_distance),
         "the face has too few pixels: move closer to the camera or use a higher-resolution photo",
     );
-    let f = &guide.framing;
+    let variant = guide.primary();
+    let (out_w, out_h) = (variant.width as f32, variant.height as f32);
     let eye_mid = main.eye_midpoint();
     let eye_to_chin = eye_to_chin(main);
-    let needed_eye_to_chin = f.eye_to_chin * f.height as f32;
+    let f = variant.target(eye_to_chin, main.eye_to_crown());
+    let needed_eye_to_chin = f.eye_to_chin * out_h;
     let upscale = needed_eye_to_chin / eye_to_chin.max(1.0);
     push("face_size", c.upscale.judge(upscale), Some(upscale), "your face is small in this photo: move closer to the camera (or zoom in) so the headshot stays sharp");
 
     // Room around the head for the guideline's framing (eye line, eye-to-chin, aspect ratio).
     let crop_h = eye_to_chin / f.eye_to_chin;
-    let crop_w = crop_h * f.width as f32 / f.height as f32;
+    let crop_w = crop_h * out_w / out_h;
     let above = eye_mid.y / (f.eye_line * crop_h);
     let below = (scene.height as f32 - eye_mid.y) / ((1.0 - f.eye_line) * crop_h);
     let left_room = eye_mid.x / (f.center_x * crop_w);

@@ -99,13 +99,19 @@ fn check_one(path: &Path, perception: &Perception, guide: &Guideline) -> Result<
     let view = PhotoView::with_full_size(&photo.image, full_w, full_h)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let scene = perception
-        .perceive(&view, &PerceiveOptions::default())
+        .perceive(
+            &view,
+            &PerceiveOptions {
+                crown: guide.primary().is_id_photo(),
+                ..PerceiveOptions::default()
+            },
+        )
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let findings = assess(&view, &scene, guide);
     let worst = overall(&findings);
     let mut notes = photo.notes;
     if scene.faces.len() > 1 {
-        notes.push("several faces: the largest one is taken as the main subject".into());
+        notes.push("several faces: the largest, most central one is taken as the main subject".into());
     }
     Ok(Report {
         width: scene.width,
@@ -118,7 +124,7 @@ fn check_one(path: &Path, perception: &Perception, guide: &Guideline) -> Result<
     })
 }
 
-fn expand(inputs: &[PathBuf]) -> Vec<PathBuf> {
+pub(crate) fn expand(inputs: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for p in inputs {
         if p.is_dir() {

@@ -2,6 +2,8 @@
 
 mod check;
 mod fetch;
+mod guide;
+mod process;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +31,17 @@ enum Command {
     ///
     /// Exit code: 0 all photos pass, 1 some have a failed check, 2 some could not be read.
     Check(check::CheckArgs),
+    /// Turn photos into guideline-compliant headshots: one file per variant, a report per photo,
+    /// summary.csv and a contact sheet (index.html) in the output folder.
+    ///
+    /// Reruns skip photos already done with the same guideline. Exit code: 0 all made without a
+    /// failed check, 1 some refused or with a failed check, 2 some could not be read.
+    Process(process::ProcessArgs),
+    /// List, show and validate guidelines.
+    Guide {
+        #[command(subcommand)]
+        action: guide::GuideAction,
+    },
     /// Obtain and list the neural-net models.
     Models {
         #[command(subcommand)]
@@ -60,6 +73,8 @@ fn main() -> ExitCode {
     );
     let result = match cli.command {
         Command::Check(args) => check::run(&args, &store),
+        Command::Process(args) => process::run(&args, &store),
+        Command::Guide { action } => guide::run(&action),
         Command::Models {
             action: ModelsAction::Fetch,
         } => fetch::fetch(&store).map(|_| 0),

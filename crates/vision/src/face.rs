@@ -92,6 +92,12 @@ pub struct Face {
     pub pose: HeadPose,
     /// The region the mesh was computed in (useful for drawing and for later stages).
     pub roi: RotatedRect,
+    /// Eye midpoint to the top of the hair measured on a person mask (photo pixels), when
+    /// perception was asked for it.
+    pub crown_distance: Option<f32>,
+    /// How the crown was found (`None` until it is looked for).
+    #[serde(skip)]
+    pub crown_source: Option<crate::CrownSource>,
 }
 
 impl Face {
@@ -109,7 +115,51 @@ impl Face {
             .iris_center
             .midpoint(self.left_eye.iris_center)
     }
+    /// Angle of the line from the right iris (on the image's left) to the left iris, in radians,
+    /// clockwise positive (image y points down): 0 when the eyes are level.
+    pub fn eye_angle(&self) -> f32 {
+        let (r, l) = (self.right_eye.iris_center, self.left_eye.iris_center);
+        (l.y - r.y).atan2(l.x - r.x)
+    }
+    /// Unit vector from the eyes toward the crown, perpendicular to the eye line.
+    pub fn up(&self) -> Point {
+        let a = self.eye_angle();
+        Point::new(a.sin(), -a.cos())
+    }
+    /// Eye midpoint to chin, in pixels, measured along the face's vertical axis.
+    pub fn eye_to_chin(&self) -> f32 {
+        let up = self.up();
+        let v = Point::new(
+            self.chin.x - self.eye_midpoint().x,
+            self.chin.y - self.eye_midpoint().y,
+        );
+        -(v.x * up.x + v.y * up.y)
+    }
+    /// Eye midpoint to the crown (top of the hair), in pixels: measured on the person mask when
+    /// perception was asked for it ([`crate::PerceiveOptions::crown`]), else estimated.
+    pub fn eye_to_crown(&self) -> f32 {
+        self.crown_distance
+            .unwrap_or_else(|| self.estimated_eye_to_crown())
+    }
+    /// Eye-to-crown estimated from the mesh alone: on the fixtures the person mask puts the top
+    /// of the hair 0.74–1.16 eye-to-chin units above the eyes (short hair to a bob), median
+    /// 0.96; it is always above the forehead's top landmark.
+    pub fn estimated_eye_to_crown(&self) -> f32 {
+        let up = self.up();
+        let mid = self.eye_midpoint();
+        let forehead = self.point(mesh::FOREHEAD_TOP);
+        let to_forehead = (forehead.x - mid.x) * up.x + (forehead.y - mid.y) * up.y;
+        (CROWN_OVER_CHIN * self.eye_to_chin()).max(1.2 * to_forehead)
+    }
+    /// The crown point.
+    pub fn crown(&self) -> Point {
+        let (up, mid, d) = (self.up(), self.eye_midpoint(), self.eye_to_crown());
+        Point::new(mid.x + up.x * d, mid.y + up.y * d)
+    }
 }
+
+/// Eye-to-crown over eye-to-chin when no person mask is available.
+pub const CROWN_OVER_CHIN: f32 = 0.95;
 
 pub(crate) struct FaceModels {
     pub mesh: Net,
@@ -198,6 +248,8 @@ impl FaceModels {
             pose,
             mesh,
             roi,
+            crown_distance: None,
+            crown_source: None,
         }))
     }
 

@@ -18,6 +18,7 @@ mod detect;
 mod face;
 pub mod models;
 mod net;
+mod segment;
 mod view;
 
 use std::path::PathBuf;
@@ -28,7 +29,8 @@ pub use body::{joint, Body, Joint};
 pub use detect::Detection;
 pub use face::{head_pose, mesh, Eye, Face, HeadPose, Point3};
 pub use models::{Manifest, ModelStatus, ModelStore};
-pub use view::{PhotoView, ANALYSIS_LONG_SIDE};
+pub use segment::CrownSource;
+pub use view::{resize, PhotoView, ANALYSIS_LONG_SIDE};
 
 /// Errors of the perception stage. None of them is the photo's fault: a photo without faces is a
 /// result, not an error.
@@ -56,7 +58,7 @@ impl VisionError {
 pub struct Scene {
     pub width: u32,
     pub height: u32,
-    /// Largest first.
+    /// The main subject (largest, most central: [`main_subject`]) first, then by size.
     pub faces: Vec<Face>,
     /// Body of the main subject (the first face), when the pose net found one.
     pub body: Option<Body>,
@@ -91,6 +93,7 @@ pub struct Perception {
     full: detect::Detector,
     face: face::FaceModels,
     body: body::BodyModel,
+    segmenter: segment::Segmenter,
 }
 
 /// What to run; detection alone is enough to count faces.
@@ -104,6 +107,9 @@ pub struct PerceiveOptions {
     /// (see [`Perception::detect`]). Off for live video frames, where only the person in front
     /// of the camera matters and every millisecond counts.
     pub far_faces: bool,
+    /// Measure the main face's crown (top of the hair) on a person mask (~20 ms): needed for
+    /// ID-photo head sizes; other framings use the eyes and chin only.
+    pub crown: bool,
 }
 
 impl Default for PerceiveOptions {
@@ -112,6 +118,7 @@ impl Default for PerceiveOptions {
             body: true,
             max_faces: 16,
             far_faces: true,
+            crown: false,
         }
     }
 }
@@ -134,6 +141,9 @@ impl Perception {
             face: face::FaceModels {
                 mesh: net::Net::load(store, "face_landmark", [1, 192, 192, 3], None)?,
                 iris: net::Net::load(store, "iris_landmark", [1, 64, 64, 3], None)?,
+            },
+            segmenter: segment::Segmenter {
+                net: net::Net::load(store, "selfie_segmentation", [1, 256, 256, 3], None)?,
             },
             body: body::BodyModel {
                 net: net::Net::load(
@@ -193,6 +203,18 @@ impl Perception {
             }
         }
         faces.sort_by(|a, b| b.bbox.area().total_cmp(&a.bbox.area()));
+        // The main subject goes first: the largest, most central face.
+        if let Some(main) = main_subject(&faces, view.width, view.height) {
+            let face = faces.remove(main);
+            faces.insert(0, face);
+        }
+        if options.crown {
+            if let Some(main) = faces.first_mut() {
+                let (distance, source) = self.segmenter.eye_to_crown(view, main)?;
+                main.crown_distance = Some(distance);
+                main.crown_source = Some(source);
+            }
+        }
         let body = match (options.body, faces.first()) {
             (true, Some(main)) => self.body.analyse(view, main)?,
             _ => None,
@@ -204,4 +226,17 @@ impl Perception {
             body,
         })
     }
+}
+
+/// The main subject among faces: the largest, most central one. Size counts most; a face at a
+/// corner weighs half as much as the same face in the middle.
+pub fn main_subject(faces: &[Face], width: u32, height: u32) -> Option<usize> {
+    let (cx, cy) = (width as f32 / 2.0, height as f32 / 2.0);
+    let half_diagonal = cx.hypot(cy).max(1.0);
+    let weight = |f: &Face| {
+        let c = f.bbox.center();
+        let off = (c.x - cx).hypot(c.y - cy) / half_diagonal;
+        f.bbox.w * (1.0 - 0.5 * off.min(1.0))
+    };
+    (0..faces.len()).max_by(|&a, &b| weight(&faces[a]).total_cmp(&weight(&faces[b])))
 }

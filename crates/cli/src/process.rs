@@ -1,0 +1,717 @@
+//! `trueshot process INPUT... --out DIR`: photos in, guideline-compliant headshots out.
+//!
+//! For each photo: decode (upright, sRGB), perceive, check, then for each variant of the
+//! guideline plan the framing, refuse it when it needs canvas the photo lacks (and the
+//! background is not replaced), resample in linear light, encode with an sRGB profile and no
+//! personal metadata, and write atomically (temporary file + rename). The photo's
+//! `<name>.report.json` is written last: its presence with the same input hash, guideline hash and
+//! trueshot version means the photo is done, so a killed batch resumes where it stopped.
+//! `summary.csv` and `index.html` (the contact sheet) are rebuilt from all reports at the end.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use image::RgbImage;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use trueshot_assess::{assess, check_unit, overall, Finding};
+use trueshot_codec::{decode_bytes, encode, Limits, OutputFormat};
+use trueshot_frame::{crop_findings, plan, render, sheet};
+use trueshot_guide::{Format, Guideline, Loaded, Status};
+use trueshot_vision::{PerceiveOptions, Perception, PhotoView};
+
+#[derive(Args)]
+pub struct ProcessArgs {
+    /// Photos, or folders to search (recursively) for photos.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// Folder for the headshots, reports, summary.csv and index.html.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// A built-in guideline's name or a guideline TOML file.
+    #[arg(long, default_value = "corporate", value_name = "NAME|FILE")]
+    guide: String,
+    /// Photos processed at once [default: the number of CPU cores].
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Print one JSON array with every photo's report.
+    #[arg(long)]
+    json: bool,
+    /// Redo photos whose outputs are already complete.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Prefix of temporary files in the output folder; leftovers of a killed run are removed.
+const TEMP_PREFIX: &str = ".trueshot-tmp.";
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+struct Job {
+    input: PathBuf,
+    /// Output base name: the input's stem, made unique in the batch.
+    name: String,
+}
+
+/// Exit code: 0 every photo gave all its headshots without a failed check, 1 some were refused or
+/// failed a check, 2 some could not be read.
+pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8> {
+    let loaded = Guideline::load_full(&args.guide).context("cannot use the guideline")?;
+    let inputs = crate::check::expand(&args.inputs);
+    if inputs.is_empty() {
+        anyhow::bail!("no photos found in the inputs");
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    remove_leftovers(&args.out);
+    let out_dir = args.out.canonicalize().unwrap_or_else(|_| args.out.clone());
+    let jobs = name_jobs(&inputs, &out_dir);
+
+    // Photos already done (same bytes, same guideline, same version) are skipped without loading
+    // the models.
+    let mut todo = Vec::new();
+    let mut results: BTreeMap<usize, (Value, bool)> = BTreeMap::new();
+    for (i, job) in jobs.iter().enumerate() {
+        match (!args.force).then(|| done_report(job, &out_dir, &loaded)).flatten() {
+            Some(report) => {
+                results.insert(i, (report, true));
+            }
+            None => todo.push(i),
+        }
+    }
+    let perception = if todo.is_empty() {
+        None
+    } else {
+        Some(Perception::load(store)?)
+    };
+    let n_workers = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, todo.len().max(1));
+    let bar = if std::io::stderr().is_terminal() && !todo.is_empty() {
+        let bar = indicatif::ProgressBar::new(todo.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} photos  {elapsed} (about {eta} left)  {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    if let Some(perception) = &perception {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            for _ in 0..n_workers {
+                let done = done.clone();
+                let (next, todo, jobs, loaded, out_dir) = (&next, &todo, &jobs, &loaded, &out_dir);
+                scope.spawn(move || loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&i) = todo.get(k) else { break };
+                    let report = process_one(&jobs[i], perception, loaded, out_dir);
+                    if done.send((i, report)).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(done);
+            for (i, report) in finished {
+                bar.inc(1);
+                bar.set_message(jobs[i].name.clone());
+                results.insert(i, (report, false));
+            }
+        });
+    }
+    bar.finish_and_clear();
+
+    let reports: Vec<(Value, bool)> = results.into_values().collect();
+    write_summary(&out_dir, &reports)?;
+    write_index(&out_dir, &loaded, &reports)?;
+
+    let mut code = 0u8;
+    for (report, skipped) in &reports {
+        code = code.max(match report["status"].as_str() {
+            Some("error") => 2,
+            Some("done") if report["worst"] != "fail" => 0,
+            _ => 1,
+        });
+        if !args.json {
+            print_human(report, *skipped);
+        }
+    }
+    if args.json {
+        let all: Vec<Value> = reports
+            .into_iter()
+            .map(|(mut r, skipped)| {
+                r["skipped"] = json!(skipped);
+                r
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    } else {
+        println!(
+            "contact sheet: {}",
+            out_dir.join("index.html").display()
+        );
+    }
+    Ok(code)
+}
+
+/// Output base names: the input's stem, sanitised; inputs with the same stem get `-2`, `-3`, …
+/// in input order (folders are listed sorted), so reruns give the same names.
+fn name_jobs(inputs: &[PathBuf], out_dir: &Path) -> Vec<Job> {
+    let mut used = HashSet::new();
+    let mut jobs = Vec::new();
+    for input in inputs {
+        // Never treat our own outputs as inputs when the output folder is inside an input folder.
+        if input.canonicalize().is_ok_and(|p| p.starts_with(out_dir)) {
+            continue;
+        }
+        let stem: String = input
+            .file_stem()
+            .map(|s| s.to_string_lossy())
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let stem = if stem.is_empty() { "photo".into() } else { stem };
+        let mut name = stem.clone();
+        let mut k = 2;
+        while !used.insert(name.to_lowercase()) {
+            name = format!("{stem}-{k}");
+            k += 1;
+        }
+        jobs.push(Job {
+            input: input.clone(),
+            name,
+        });
+    }
+    jobs
+}
+
+fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Writes a file atomically: a temporary file in the same folder, then a rename.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = dir.join(format!("{TEMP_PREFIX}{}.{name}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, dir.join(name)).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The report of a photo whose outputs are complete for the same input and guideline.
+fn done_report(job: &Job, out_dir: &Path, loaded: &Loaded) -> Option<Value> {
+    let text = std::fs::read_to_string(out_dir.join(format!("{}.report.json", job.name))).ok()?;
+    let report: Value = serde_json::from_str(&text).ok()?;
+    let bytes = std::fs::read(&job.input).ok()?;
+    let same = report["input_sha256"] == sha256_hex(&bytes)
+        && report["guideline"]["sha256"] == loaded.sha256.as_str()
+        && report["trueshot_version"] == VERSION
+        && report["status"] != "error";
+    let complete = report["outputs"]
+        .as_array()?
+        .iter()
+        .all(|f| f.as_str().is_some_and(|f| out_dir.join(f).is_file()));
+    (same && complete).then_some(report)
+}
+
+fn finding_json(f: &Finding) -> Value {
+    json!({ "check": f.check, "status": f.status, "value": f.value.map(r3), "unit": check_unit(f.check), "advice": f.advice })
+}
+
+fn r3(v: f32) -> f64 {
+    (f64::from(v) * 1000.0).round() / 1000.0
+}
+fn r1(v: f32) -> f64 {
+    (f64::from(v) * 10.0).round() / 10.0
+}
+
+/// Processes one photo and writes its outputs and report; never panics on bad input.
+fn process_one(job: &Job, perception: &Perception, loaded: &Loaded, out_dir: &Path) -> Value {
+    let mut report = json!({
+        "trueshot_version": VERSION,
+        "input": job.input,
+        "name": job.name,
+        "guideline": { "name": loaded.guide.name, "source": loaded.source, "sha256": loaded.sha256 },
+    });
+    match make_headshots(job, perception, loaded, out_dir, &mut report) {
+        Ok(()) => {}
+        Err(e) => {
+            report["status"] = json!("error");
+            report["error"] = json!(format!("{e:#}"));
+            report["outputs"] = json!([]);
+        }
+    }
+    // The report goes last: it marks the photo as done.
+    let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    if let Err(e) = write_atomic(out_dir, &format!("{}.report.json", job.name), text.as_bytes()) {
+        report["status"] = json!("error");
+        report["error"] = json!(format!("cannot write the report: {e}"));
+    }
+    report
+}
+
+fn make_headshots(
+    job: &Job,
+    perception: &Perception,
+    loaded: &Loaded,
+    out_dir: &Path,
+    report: &mut Value,
+) -> Result<()> {
+    let guide = &loaded.guide;
+    let path = &job.input;
+    let limits = Limits::default();
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?
+        .len();
+    if size > limits.max_file_bytes {
+        anyhow::bail!(
+            "{}: file is {size} bytes, more than the {} allowed",
+            path.display(),
+            limits.max_file_bytes
+        );
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    report["input_sha256"] = json!(sha256_hex(&bytes));
+    let photo = decode_bytes(&bytes, path, &limits)?;
+    drop(bytes);
+    let image = &photo.image;
+    let view = PhotoView::new(image).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let scene = perception
+        .perceive(
+            &view,
+            &PerceiveOptions {
+                crown: guide.variant.iter().any(|v| v.is_id_photo()),
+                ..PerceiveOptions::default()
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut findings = assess(&view, &scene, guide);
+    let mut notes = photo.notes.clone();
+    report["width"] = json!(image.width());
+    report["height"] = json!(image.height());
+    report["faces"] = json!(scene.faces.len());
+    report["background"] = json!({
+        "mode": "keep",
+        "note": if guide.background.mode.replaces() {
+            format!("the guideline asks for background \"{}\"; background replacement is not built yet, so the photo's own background is kept", guide.background.mode.as_str())
+        } else {
+            String::new()
+        },
+    });
+    write_thumbnail(image, out_dir, &job.name)?;
+    let mut variants = Vec::new();
+    let mut outputs: Vec<String> = Vec::new();
+    let mut rendered: BTreeMap<String, RgbImage> = BTreeMap::new();
+
+    if let Some(face) = scene.faces.first() {
+        let p = |pt: trueshot_geom::Point| json!([r1(pt.x), r1(pt.y)]);
+        report["main_face"] = json!({
+            "bbox": [r1(face.bbox.x), r1(face.bbox.y), r1(face.bbox.w), r1(face.bbox.h)],
+            "eyes": { "right": p(face.right_eye.iris_center), "left": p(face.left_eye.iris_center) },
+            "chin": p(face.chin),
+            "crown": p(face.crown()),
+            "crown_from": match face.crown_source {
+                Some(trueshot_vision::CrownSource::Mask) => "person mask",
+                Some(trueshot_vision::CrownSource::CutOff) => "cut off by the photo's top edge",
+                _ => "estimated from the face mesh",
+            },
+            "pose": { "yaw": r1(face.pose.yaw), "pitch": r1(face.pose.pitch), "roll": r1(face.pose.roll) },
+        });
+        let failed_check = findings.iter().find(|f| f.status == Status::Fail).cloned();
+        for variant in &guide.variant {
+            let plan = plan(face, image.width(), image.height(), variant, &guide.framing);
+            let mut entry = json!({
+                "name": variant.name,
+                "width": variant.width,
+                "height": variant.height,
+                "format": variant.format.as_str(),
+                "target": { "eye_line": r3(plan.target.eye_line), "eye_to_chin": r3(plan.target.eye_to_chin), "center_x": r3(plan.target.center_x) },
+                "framing": {
+                    "eye_line": r3(plan.achieved.eye_line),
+                    "eye_to_chin": r3(plan.achieved.eye_to_chin),
+                    "center_x": r3(plan.achieved.center_x),
+                    "roll_after": r3(plan.achieved.roll_after),
+                },
+                "levelled_deg": r3(plan.levelled_deg),
+                "upscale": r3(plan.scale),
+                "missing": plan.missing,
+                "source_to_output": plan.affine_array(),
+            });
+            if variant.is_id_photo() {
+                entry["framing"]["head_height"] = json!(r3(plan.achieved.head_height));
+                entry["framing"]["eye_from_bottom"] = json!(r3(plan.achieved.eye_from_bottom));
+            }
+            findings.extend(crop_findings(&plan, face, scene.body.as_ref(), &guide.framing));
+            if plan.scale > 1.5 {
+                findings.push(Finding {
+                    check: "output_upscale",
+                    status: Status::Warn,
+                    value: Some(plan.scale),
+                    advice: format!(
+                        "the {} output enlarges the photo {:.1}×, so it will look soft: use a photo taken closer or with more pixels",
+                        variant.name, plan.scale
+                    ),
+                });
+            }
+            // Refusals: canvas the photo lacks (the background is kept, so nothing may be
+            // invented), an ID photo with a failed check, an ID photo out of its ranges.
+            let refusal = if plan.missing.any() {
+                Some(format!(
+                    "{} {}×{} needs more of the scene than the photo shows: {}",
+                    variant.name,
+                    variant.width,
+                    variant.height,
+                    plan.missing.advice()
+                ))
+            } else if let (true, Some(f)) = (variant.is_id_photo(), &failed_check) {
+                Some(format!(
+                    "an ID photo cannot be made: {} ({})",
+                    f.advice, f.check
+                ))
+            } else if variant.is_id_photo()
+                && !(variant.head_height.is_some_and(|b| b.contains(plan.achieved.head_height))
+                    && variant
+                        .eye_from_bottom
+                        .is_some_and(|b| b.contains(plan.achieved.eye_from_bottom)))
+            {
+                Some("the head size and eye height cannot both meet the ID-photo rules for this photo: take it with the head straight and more room around it".into())
+            } else {
+                None
+            };
+            if let Some(reason) = refusal {
+                entry["status"] = json!("rejected");
+                entry["reason"] = json!(reason);
+                variants.push(entry);
+                continue;
+            }
+            let headshot = render(image, &plan)?;
+            let file = format!("{}.{}.{}", job.name, variant.name, variant.format.extension());
+            let bytes = encode(&headshot, output_format(variant.format, variant.quality), variant.dpi)?;
+            write_atomic(out_dir, &file, &bytes)
+                .with_context(|| format!("cannot write {}", out_dir.join(&file).display()))?;
+            entry["status"] = json!("written");
+            entry["file"] = json!(file);
+            outputs.push(file);
+            rendered.insert(variant.name.clone(), headshot);
+            variants.push(entry);
+        }
+    } else {
+        notes.push("no face: no headshot can be made".into());
+    }
+
+    let mut sheets = Vec::new();
+    for s in &guide.sheet {
+        let (Some(img), Some(variant)) = (
+            rendered.get(&s.of),
+            guide.variant.iter().find(|v| v.name == s.of),
+        ) else {
+            continue;
+        };
+        let (nx, ny, _, _) = s.copies(variant);
+        let page = sheet(img, variant, s);
+        let file = format!("{}.{}.{}", job.name, s.name, s.format.extension());
+        let bytes = encode(&page, output_format(s.format, s.quality), variant.dpi)?;
+        write_atomic(out_dir, &file, &bytes)
+            .with_context(|| format!("cannot write {}", out_dir.join(&file).display()))?;
+        sheets.push(json!({ "name": s.name, "file": file, "copies": nx * ny }));
+        outputs.push(file);
+    }
+
+    let worst = overall(&findings);
+    let all_written = !variants.is_empty() && variants.iter().all(|v| v["status"] == "written");
+    report["status"] = json!(if all_written { "done" } else { "rejected" });
+    report["worst"] = json!(worst);
+    report["findings"] = Value::Array(findings.iter().map(finding_json).collect());
+    report["notes"] = json!(notes);
+    report["variants"] = Value::Array(variants);
+    report["sheets"] = Value::Array(sheets);
+    report["outputs"] = json!(outputs);
+    report["thumbnail"] = json!(format!("thumbs/{}.jpg", job.name));
+    Ok(())
+}
+
+fn output_format(format: Format, quality: u32) -> OutputFormat {
+    match format {
+        Format::Jpeg => OutputFormat::Jpeg {
+            quality: quality.clamp(1, 100) as u8,
+        },
+        Format::Png => OutputFormat::Png,
+        Format::Webp => OutputFormat::WebpLossless,
+    }
+}
+
+/// A small upright copy of the original for the contact sheet.
+fn write_thumbnail(image: &RgbImage, out_dir: &Path, name: &str) -> Result<()> {
+    let long = image.width().max(image.height()) as f32;
+    let k = (480.0 / long).min(1.0);
+    let (w, h) = (
+        ((image.width() as f32 * k).round() as u32).max(1),
+        ((image.height() as f32 * k).round() as u32).max(1),
+    );
+    let thumb = trueshot_vision::resize(image, w, h)?;
+    let dir = out_dir.join("thumbs");
+    std::fs::create_dir_all(&dir)?;
+    remove_leftovers(&dir);
+    let bytes = encode(&thumb, OutputFormat::Jpeg { quality: 82 }, 72)?;
+    write_atomic(&dir, &format!("{name}.jpg"), &bytes)?;
+    Ok(())
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// One row per photo and variant.
+fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
+    let mut csv = String::from(
+        "input,name,status,worst,faces,variant,variant_status,file,eye_line,eye_to_chin,center_x,roll_after,upscale,message\n",
+    );
+    let s = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        v => v.to_string(),
+    };
+    for (r, _) in reports {
+        let base = [
+            s(&r["input"]),
+            s(&r["name"]),
+            s(&r["status"]),
+            s(&r["worst"]),
+            s(&r["faces"]),
+        ];
+        let variants = r["variants"].as_array().cloned().unwrap_or_default();
+        let message = if r["status"] == "error" {
+            s(&r["error"])
+        } else {
+            r["findings"]
+                .as_array()
+                .map(|f| {
+                    f.iter()
+                        .filter(|f| f["status"] == "fail")
+                        .map(|f| s(&f["advice"]))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+                .unwrap_or_default()
+        };
+        if variants.is_empty() {
+            let row: Vec<String> = base
+                .iter()
+                .cloned()
+                .chain(std::iter::repeat_n(String::new(), 8))
+                .chain([message.clone()])
+                .collect();
+            csv.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+            csv.push('\n');
+        }
+        for v in variants {
+            let m = if v["status"] == "rejected" {
+                s(&v["reason"])
+            } else {
+                message.clone()
+            };
+            let row: Vec<String> = base
+                .iter()
+                .cloned()
+                .chain([
+                    s(&v["name"]),
+                    s(&v["status"]),
+                    s(&v["file"]),
+                    s(&v["framing"]["eye_line"]),
+                    s(&v["framing"]["eye_to_chin"]),
+                    s(&v["framing"]["center_x"]),
+                    s(&v["framing"]["roll_after"]),
+                    s(&v["upscale"]),
+                    m,
+                ])
+                .collect();
+            csv.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+            csv.push('\n');
+        }
+    }
+    write_atomic(out_dir, "summary.csv", csv.as_bytes())?;
+    Ok(())
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_./".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The contact sheet: each original beside its headshots, with the findings that need action.
+fn write_index(out_dir: &Path, loaded: &Loaded, reports: &[(Value, bool)]) -> Result<()> {
+    let mut rows = String::new();
+    for (r, _) in reports {
+        let name = r["name"].as_str().unwrap_or("");
+        let input = r["input"].as_str().unwrap_or("");
+        let status = r["status"].as_str().unwrap_or("error");
+        let mut cells = String::new();
+        if let Some(thumb) = r["thumbnail"].as_str() {
+            cells.push_str(&format!(
+                "<figure><img src=\"{}\" alt=\"original {}\" class=\"orig\"><figcaption>original</figcaption></figure>",
+                url_escape(thumb),
+                html_escape(name)
+            ));
+        }
+        for v in r["variants"].as_array().into_iter().flatten() {
+            let vname = html_escape(v["name"].as_str().unwrap_or(""));
+            if let Some(file) = v["file"].as_str() {
+                let f = &v["framing"];
+                cells.push_str(&format!(
+                    "<figure><img src=\"{}\" alt=\"{vname} headshot of {}\"><figcaption>{vname} {}×{} · eye line {} · eye–chin {} · roll {}°</figcaption></figure>",
+                    url_escape(file),
+                    html_escape(name),
+                    v["width"], v["height"], f["eye_line"], f["eye_to_chin"], f["roll_after"],
+                ));
+            } else {
+                cells.push_str(&format!(
+                    "<figure class=\"refused\"><div>{vname}: not made</div><figcaption>{}</figcaption></figure>",
+                    html_escape(v["reason"].as_str().unwrap_or(""))
+                ));
+            }
+        }
+        for s in r["sheets"].as_array().into_iter().flatten() {
+            if let Some(file) = s["file"].as_str() {
+                cells.push_str(&format!(
+                    "<figure><img src=\"{}\" alt=\"print sheet\" class=\"sheet\"><figcaption>{} · {} copies</figcaption></figure>",
+                    url_escape(file),
+                    html_escape(s["name"].as_str().unwrap_or("")),
+                    s["copies"]
+                ));
+            }
+        }
+        let mut items = String::new();
+        if let Some(e) = r["error"].as_str() {
+            items.push_str(&format!("<li class=\"fail\">{}</li>", html_escape(e)));
+        }
+        for f in r["findings"].as_array().into_iter().flatten() {
+            if f["status"] != "pass" {
+                items.push_str(&format!(
+                    "<li class=\"{}\"><b>{}</b> {}</li>",
+                    html_escape(f["status"].as_str().unwrap_or("")),
+                    html_escape(f["check"].as_str().unwrap_or("")),
+                    html_escape(f["advice"].as_str().unwrap_or(""))
+                ));
+            }
+        }
+        if items.is_empty() {
+            items.push_str("<li class=\"pass\">every check passed</li>");
+        }
+        rows.push_str(&format!(
+            "<section class=\"{status}\"><h2>{} <small>{} · {status}</small></h2><div class=\"row\">{cells}</div><ul>{items}</ul></section>\n",
+            html_escape(name),
+            html_escape(input)
+        ));
+    }
+    let html = format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>trueshot contact sheet — {guide}</title>
+<style>
+body {{ font: 15px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #222; background: #fafafa; }}
+section {{ background: #fff; border: 1px solid #ddd; border-left: 6px solid #3a7; padding: .8rem 1rem; margin: 0 0 1rem; }}
+section.rejected {{ border-left-color: #d90; }} section.error {{ border-left-color: #c33; }}
+h2 {{ font-size: 1.05rem; margin: 0 0 .5rem; }} small {{ color: #666; font-weight: normal; }}
+.row {{ display: flex; flex-wrap: wrap; gap: .8rem; align-items: flex-end; }}
+figure {{ margin: 0; }} img {{ height: 240px; display: block; border: 1px solid #ccc; }}
+img.sheet {{ height: 160px; }} figcaption {{ font-size: .8rem; color: #555; max-width: 320px; }}
+.refused div {{ height: 240px; width: 180px; display: flex; align-items: center; justify-content: center; background: #f3f3f3; color: #a60; border: 1px dashed #d90; }}
+li.fail {{ color: #b22; }} li.warn {{ color: #8a5a00; }} li.pass {{ color: #2a7; }}
+</style></head><body>
+<h1>trueshot contact sheet</h1>
+<p>Guideline <b>{guide}</b> ({source}). Every picture is the real photo, cropped, levelled and resampled — nothing generated.</p>
+{rows}</body></html>
+"#,
+        guide = html_escape(&loaded.guide.name),
+        source = html_escape(&loaded.source),
+    );
+    write_atomic(out_dir, "index.html", html.as_bytes())?;
+    Ok(())
+}
+
+fn print_human(r: &Value, skipped: bool) {
+    let input = r["input"].as_str().unwrap_or("?");
+    match r["status"].as_str() {
+        Some("error") => println!("✗ {}", r["error"].as_str().unwrap_or("unreadable")),
+        status => {
+            let files: Vec<&str> = r["outputs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str())
+                .collect();
+            let mark = if status == Some("done") && r["worst"] != "fail" {
+                "✓"
+            } else {
+                "✗"
+            };
+            let again = if skipped { " (already done)" } else { "" };
+            if files.is_empty() {
+                println!("{mark} {input}: no headshot{again}");
+            } else {
+                println!("{mark} {input} → {}{again}", files.join(", "));
+            }
+            for v in r["variants"].as_array().into_iter().flatten() {
+                if let Some(reason) = v["reason"].as_str() {
+                    println!("    {} not made: {reason}", v["name"].as_str().unwrap_or(""));
+                }
+            }
+            for f in r["findings"].as_array().into_iter().flatten() {
+                if f["status"] != "pass" {
+                    let mark = if f["status"] == "fail" { "✗" } else { "!" };
+                    println!(
+                        "    {mark} {}: {}",
+                        f["check"].as_str().unwrap_or(""),
+                        f["advice"].as_str().unwrap_or("")
+                    );
+                }
+            }
+        }
+    }
+}
