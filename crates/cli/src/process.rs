@@ -382,7 +382,8 @@ fn make_headshots(
                 });
             }
             // Refusals: canvas the photo lacks (the background is kept, so nothing may be
-            // invented), an ID photo with a failed check, an ID photo out of its ranges.
+            // invented), too much enlargement, a failed check when the guideline refuses those,
+            // an ID photo out of its ranges.
             let refusal = if plan.missing.any() {
                 Some(format!(
                     "{} {}×{} needs more of the scene than the photo shows: {}",
@@ -391,18 +392,20 @@ fn make_headshots(
                     variant.height,
                     plan.missing.advice()
                 ))
-            } else if let (true, Some(f)) = (variant.is_id_photo(), &failed_check) {
+            } else if plan.scale > guide.framing.max_upscale {
                 Some(format!(
-                    "an ID photo cannot be made: {} ({})",
-                    f.advice, f.check
+                    "{} {}×{} would enlarge the photo {:.1}× (at most {:.1}× allowed): move closer to the camera or use a photo with more pixels",
+                    variant.name, variant.width, variant.height, plan.scale, guide.framing.max_upscale
                 ))
+            } else if let (true, Some(f)) = (guide.framing.refuse_on_fail, &failed_check) {
+                Some(format!("{} cannot be made: {} ({})", variant.name, f.advice, f.check))
             } else if variant.is_id_photo()
                 && !(variant.head_height.is_some_and(|b| b.contains(plan.achieved.head_height))
                     && variant
                         .eye_from_bottom
                         .is_some_and(|b| b.contains(plan.achieved.eye_from_bottom)))
             {
-                Some("the head size and eye height cannot both meet the ID-photo rules for this photo: take it with the head straight and more room around it".into())
+                Some(format!("{}: the head size and eye height cannot both meet the ID-photo rules for this photo: take it with the head straight and more room around it", variant.name))
             } else {
                 None
             };
@@ -446,8 +449,14 @@ fn make_headshots(
     }
 
     let worst = overall(&findings);
-    let all_written = !variants.is_empty() && variants.iter().all(|v| v["status"] == "written");
-    report["status"] = json!(if all_written { "done" } else { "rejected" });
+    let written = variants.iter().filter(|v| v["status"] == "written").count();
+    report["status"] = json!(if written > 0 && written == variants.len() {
+        "done"
+    } else if written > 0 {
+        "partial"
+    } else {
+        "rejected"
+    });
     report["worst"] = json!(worst);
     report["findings"] = Value::Array(findings.iter().map(finding_json).collect());
     report["notes"] = json!(notes);
@@ -656,7 +665,7 @@ fn write_index(out_dir: &Path, loaded: &Loaded, reports: &[(Value, bool)]) -> Re
 <style>
 body {{ font: 15px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #222; background: #fafafa; }}
 section {{ background: #fff; border: 1px solid #ddd; border-left: 6px solid #3a7; padding: .8rem 1rem; margin: 0 0 1rem; }}
-section.rejected {{ border-left-color: #d90; }} section.error {{ border-left-color: #c33; }}
+section.rejected, section.partial {{ border-left-color: #d90; }} section.error {{ border-left-color: #c33; }}
 h2 {{ font-size: 1.05rem; margin: 0 0 .5rem; }} small {{ color: #666; font-weight: normal; }}
 .row {{ display: flex; flex-wrap: wrap; gap: .8rem; align-items: flex-end; }}
 figure {{ margin: 0; }} img {{ height: 240px; display: block; border: 1px solid #ccc; }}
@@ -686,10 +695,10 @@ fn print_human(r: &Value, skipped: bool) {
                 .flatten()
                 .filter_map(|f| f.as_str())
                 .collect();
-            let mark = if status == Some("done") && r["worst"] != "fail" {
-                "✓"
-            } else {
-                "✗"
+            let mark = match status {
+                Some("done") if r["worst"] != "fail" => "✓",
+                Some("done" | "partial") => "!",
+                _ => "✗",
             };
             let again = if skipped { " (already done)" } else { "" };
             if files.is_empty() {

@@ -99,6 +99,11 @@ section! {
         /// The bottom edge keeps at least this distance (fraction of the output height) from the
         /// chin, the elbows and the wrists.
         joint_clearance: f32 [Spec::Range(0.0, 0.2)] = 0.03,
+        /// Make no output when a check fails (ID photos); otherwise outputs are made and the
+        /// failed checks reported.
+        refuse_on_fail: bool = false,
+        /// Make no output that would enlarge the photo more than this (more than 1.5× warns).
+        max_upscale: f32 [Spec::Range(1.0, 16.0)] = 4.0,
     }
 }
 
