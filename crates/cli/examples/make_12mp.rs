@@ -1,5 +1,7 @@
 //! Writes N 12 MP (3024×4032) JPEGs made from the given photos, for the whole-run benchmark
 //! (`scripts/bench`). Usage: make_12mp OUTDIR N PHOTO...
+//! `MAKE_12MP_FIT=0.55` scales each photo to that fraction of the canvas (grey around it), so that
+//! the tight sample portraits leave room for every framing of the corporate guideline.
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -18,7 +20,11 @@ fn main() {
     for i in 0..n {
         let src = &sources[i % sources.len()];
         let (w, h) = (3024u32, 4032u32);
-        let s = (w as f32 / src.width() as f32).min(h as f32 / src.height() as f32);
+        let fit: f32 = std::env::var("MAKE_12MP_FIT")
+            .ok()
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(1.0);
+        let s = fit * (w as f32 / src.width() as f32).min(h as f32 / src.height() as f32);
         let scaled = image::imageops::resize(
             src,
             (src.width() as f32 * s) as u32,

@@ -111,7 +111,9 @@ fn check_one(path: &Path, perception: &Perception, guide: &Guideline) -> Result<
     let worst = overall(&findings);
     let mut notes = photo.notes;
     if scene.faces.len() > 1 {
-        notes.push("several faces: the largest, most central one is taken as the main subject".into());
+        notes.push(
+            "several faces: the largest, most central one is taken as the main subject".into(),
+        );
     }
     Ok(Report {
         width: scene.width,

@@ -64,7 +64,10 @@ pub fn run(action: &GuideAction) -> Result<u8> {
             Ok(code)
         }
         GuideAction::Schema => {
-            println!("{}", serde_json::to_string_pretty(&Guideline::json_schema())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&Guideline::json_schema())?
+            );
             Ok(0)
         }
     }

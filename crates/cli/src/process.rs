@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use trueshot_assess::{assess, check_unit, overall, Finding};
 use trueshot_codec::{decode_bytes, encode, Limits, OutputFormat};
-use trueshot_frame::{crop_findings, plan, render, sheet};
+use trueshot_frame::{crop_findings, plan, render_all, sheet};
 use trueshot_guide::{Format, Guideline, Loaded, Status};
 use trueshot_vision::{PerceiveOptions, Perception, PhotoView};
 
@@ -74,7 +74,10 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
     let mut todo = Vec::new();
     let mut results: BTreeMap<usize, (Value, bool)> = BTreeMap::new();
     for (i, job) in jobs.iter().enumerate() {
-        match (!args.force).then(|| done_report(job, &out_dir, &loaded)).flatten() {
+        match (!args.force)
+            .then(|| done_report(job, &out_dir, &loaded))
+            .flatten()
+        {
             Some(report) => {
                 results.insert(i, (report, true));
             }
@@ -153,10 +156,7 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
             .collect();
         println!("{}", serde_json::to_string_pretty(&all)?);
     } else {
-        println!(
-            "contact sheet: {}",
-            out_dir.join("index.html").display()
-        );
+        println!("contact sheet: {}", out_dir.join("index.html").display());
     }
     Ok(code)
 }
@@ -184,7 +184,11 @@ fn name_jobs(inputs: &[PathBuf], out_dir: &Path) -> Vec<Job> {
                 }
             })
             .collect();
-        let stem = if stem.is_empty() { "photo".into() } else { stem };
+        let stem = if stem.is_empty() {
+            "photo".into()
+        } else {
+            stem
+        };
         let mut name = stem.clone();
         let mut k = 2;
         while !used.insert(name.to_lowercase()) {
@@ -271,7 +275,11 @@ fn process_one(job: &Job, perception: &Perception, loaded: &Loaded, out_dir: &Pa
     }
     // The report goes last: it marks the photo as done.
     let text = serde_json::to_string_pretty(&report).unwrap_or_default();
-    if let Err(e) = write_atomic(out_dir, &format!("{}.report.json", job.name), text.as_bytes()) {
+    if let Err(e) = write_atomic(
+        out_dir,
+        &format!("{}.report.json", job.name),
+        text.as_bytes(),
+    ) {
         report["status"] = json!("error");
         report["error"] = json!(format!("cannot write the report: {e}"));
     }
@@ -346,6 +354,7 @@ fn make_headshots(
             "pose": { "yaw": r1(face.pose.yaw), "pitch": r1(face.pose.pitch), "roll": r1(face.pose.roll) },
         });
         let failed_check = findings.iter().find(|f| f.status == Status::Fail).cloned();
+        let mut accepted = Vec::new();
         for variant in &guide.variant {
             let plan = plan(face, image.width(), image.height(), variant, &guide.framing);
             let mut entry = json!({
@@ -369,18 +378,6 @@ fn make_headshots(
                 entry["framing"]["head_height"] = json!(r3(plan.achieved.head_height));
                 entry["framing"]["eye_from_bottom"] = json!(r3(plan.achieved.eye_from_bottom));
             }
-            findings.extend(crop_findings(&plan, face, scene.body.as_ref(), &guide.framing));
-            if plan.scale > 1.5 {
-                findings.push(Finding {
-                    check: "output_upscale",
-                    status: Status::Warn,
-                    value: Some(plan.scale),
-                    advice: format!(
-                        "the {} output enlarges the photo {:.1}×, so it will look soft: use a photo taken closer or with more pixels",
-                        variant.name, plan.scale
-                    ),
-                });
-            }
             // Refusals: canvas the photo lacks (the background is kept, so nothing may be
             // invented), too much enlargement, a failed check when the guideline refuses those,
             // an ID photo out of its ranges.
@@ -398,9 +395,14 @@ fn make_headshots(
                     variant.name, variant.width, variant.height, plan.scale, guide.framing.max_upscale
                 ))
             } else if let (true, Some(f)) = (guide.framing.refuse_on_fail, &failed_check) {
-                Some(format!("{} cannot be made: {} ({})", variant.name, f.advice, f.check))
+                Some(format!(
+                    "{} cannot be made: {} ({})",
+                    variant.name, f.advice, f.check
+                ))
             } else if variant.is_id_photo()
-                && !(variant.head_height.is_some_and(|b| b.contains(plan.achieved.head_height))
+                && !(variant
+                    .head_height
+                    .is_some_and(|b| b.contains(plan.achieved.head_height))
                     && variant
                         .eye_from_bottom
                         .is_some_and(|b| b.contains(plan.achieved.eye_from_bottom)))
@@ -415,16 +417,48 @@ fn make_headshots(
                 variants.push(entry);
                 continue;
             }
-            let headshot = render(image, &plan)?;
-            let file = format!("{}.{}.{}", job.name, variant.name, variant.format.extension());
-            let bytes = encode(&headshot, output_format(variant.format, variant.quality), variant.dpi)?;
+            // Reported for the headshots that are made.
+            findings.extend(crop_findings(
+                &plan,
+                face,
+                scene.body.as_ref(),
+                &guide.framing,
+            ));
+            if plan.scale > 1.5 {
+                findings.push(Finding {
+                    check: "output_upscale",
+                    status: Status::Warn,
+                    value: Some(plan.scale),
+                    advice: format!(
+                        "the {} output enlarges the photo {:.1}×, so it will look soft: use a photo taken closer or with more pixels",
+                        variant.name, plan.scale
+                    ),
+                });
+            }
+            entry["status"] = json!("written");
+            accepted.push((variants.len(), variant, plan));
+            variants.push(entry);
+        }
+        // All accepted variants are resampled together (one linear-light conversion).
+        let plans: Vec<&trueshot_frame::Plan> = accepted.iter().map(|a| &a.2).collect();
+        let images = render_all(image, &plans)?;
+        for ((at, variant, _), headshot) in accepted.into_iter().zip(images) {
+            let file = format!(
+                "{}.{}.{}",
+                job.name,
+                variant.name,
+                variant.format.extension()
+            );
+            let bytes = encode(
+                &headshot,
+                output_format(variant.format, variant.quality),
+                variant.dpi,
+            )?;
             write_atomic(out_dir, &file, &bytes)
                 .with_context(|| format!("cannot write {}", out_dir.join(&file).display()))?;
-            entry["status"] = json!("written");
-            entry["file"] = json!(file);
+            variants[at]["file"] = json!(file);
             outputs.push(file);
             rendered.insert(variant.name.clone(), headshot);
-            variants.push(entry);
         }
     } else {
         notes.push("no face: no headshot can be made".into());
@@ -542,7 +576,12 @@ fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
                 .chain(std::iter::repeat_n(String::new(), 8))
                 .chain([message.clone()])
                 .collect();
-            csv.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+            csv.push_str(
+                &row.iter()
+                    .map(|f| csv_field(f))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
             csv.push('\n');
         }
         for v in variants {
@@ -566,7 +605,12 @@ fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
                     m,
                 ])
                 .collect();
-            csv.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+            csv.push_str(
+                &row.iter()
+                    .map(|f| csv_field(f))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
             csv.push('\n');
         }
     }
@@ -708,7 +752,10 @@ fn print_human(r: &Value, skipped: bool) {
             }
             for v in r["variants"].as_array().into_iter().flatten() {
                 if let Some(reason) = v["reason"].as_str() {
-                    println!("    {} not made: {reason}", v["name"].as_str().unwrap_or(""));
+                    println!(
+                        "    {} not made: {reason}",
+                        v["name"].as_str().unwrap_or("")
+                    );
                 }
             }
             for f in r["findings"].as_array().into_iter().flatten() {

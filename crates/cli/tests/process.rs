@@ -20,8 +20,7 @@ fn trueshot(args: &[&str]) -> (i32, String) {
         .expect("run trueshot");
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string()
-            + &String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
     )
 }
 
@@ -84,8 +83,14 @@ fn map(m: &[f64], p: (f64, f64)) -> (f64, f64) {
 fn headshots_meet_the_corporate_framing_by_mediapipe() {
     let out = scratch("framing");
     let out_s = out.to_str().unwrap();
-    let (code, reports, log) =
-        process_json(&["photos/samples", "photos/test", "--out", out_s, "--jobs", "2"]);
+    let (code, reports, log) = process_json(&[
+        "photos/samples",
+        "photos/test",
+        "--out",
+        out_s,
+        "--jobs",
+        "2",
+    ]);
     assert!(code >= 1, "some photos have failed checks: {log}");
     let reference = reference();
     let mut judged = Vec::new();
@@ -106,7 +111,13 @@ fn headshots_meet_the_corporate_framing_by_mediapipe() {
             assert_eq!(v["status"], "written", "{input}: {v}");
             let file = out.join(v["file"].as_str().unwrap());
             let (w, h) = image::image_dimensions(&file).unwrap();
-            assert_eq!((w, h), (v["width"].as_u64().unwrap() as u32, v["height"].as_u64().unwrap() as u32));
+            assert_eq!(
+                (w, h),
+                (
+                    v["width"].as_u64().unwrap() as u32,
+                    v["height"].as_u64().unwrap() as u32
+                )
+            );
             // A head turned or tilted beyond the guideline's pose limits (reported as failed) puts
             // the chin where two landmark models disagree; framing is judged on usable poses.
             let pose_failed = r["findings"].as_array().unwrap().iter().any(|f| {
@@ -156,7 +167,11 @@ fn headshots_meet_the_corporate_framing_by_mediapipe() {
             let name = format!("{input} {}", v["name"]);
             for (what, got, want) in [
                 ("eye_line", eye_line, t["eye_line"].as_f64().unwrap()),
-                ("eye_to_chin", eye_to_chin, t["eye_to_chin"].as_f64().unwrap()),
+                (
+                    "eye_to_chin",
+                    eye_to_chin,
+                    t["eye_to_chin"].as_f64().unwrap(),
+                ),
                 ("center_x", center_x, t["center_x"].as_f64().unwrap()),
             ] {
                 assert!(
@@ -168,17 +183,24 @@ fn headshots_meet_the_corporate_framing_by_mediapipe() {
             // more keeps the excess (and the report says so).
             let left = v["framing"]["roll_after"].as_f64().unwrap();
             assert!(
-                (roll - left).abs() <= 1.0 && (left.abs() < 0.01 || v["levelled_deg"].as_f64().unwrap().abs() >= 9.99),
+                (roll - left).abs() <= 1.0
+                    && (left.abs() < 0.01 || v["levelled_deg"].as_f64().unwrap().abs() >= 9.99),
                 "{name}: eyes tilt {roll:.2}° by MediaPipe, {left:.2}° by the report"
             );
             // The report's own measurement agrees with MediaPipe's.
             let own = v["framing"]["eye_line"].as_f64().unwrap();
-            assert!((own - eye_line).abs() <= 0.02, "{name}: report {own} vs {eye_line}");
+            assert!(
+                (own - eye_line).abs() <= 0.02,
+                "{name}: report {own} vs {eye_line}"
+            );
             judged.push((name, eye_line, eye_to_chin, center_x, roll));
         }
     }
     for j in &judged {
-        eprintln!("{:60} eye_line {:.4} eye_to_chin {:.4} center_x {:.4} roll {:+.2}°", j.0, j.1, j.2, j.3, j.4);
+        eprintln!(
+            "{:60} eye_line {:.4} eye_to_chin {:.4} center_x {:.4} roll {:+.2}°",
+            j.0, j.1, j.2, j.3, j.4
+        );
     }
     // Every portrait with room for the badge framing and a usable pose is judged.
     for photo in ["astronaut", "biden", "grace_hopper", "obama3"] {
@@ -205,16 +227,28 @@ fn headshots_meet_the_corporate_framing_by_mediapipe() {
         .iter()
         .find(|f| f["check"] == "main_subject")
         .expect("main_subject finding on a group photo");
-    assert!(main["advice"].as_str().unwrap().contains("largest, most central"));
+    assert!(main["advice"]
+        .as_str()
+        .unwrap()
+        .contains("largest, most central"));
     // summary.csv has a row per photo and variant; index.html shows every photo.
     let csv = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     for r in &reports {
         let name = r["name"].as_str().unwrap();
-        assert!(csv.lines().any(|l| l.contains(&format!(",{name},"))), "{name} in summary.csv");
-        assert!(index.contains(&format!("thumbs/{name}.jpg")), "{name} in index.html");
+        assert!(
+            csv.lines().any(|l| l.contains(&format!(",{name},"))),
+            "{name} in summary.csv"
+        );
+        assert!(
+            index.contains(&format!("thumbs/{name}.jpg")),
+            "{name} in index.html"
+        );
         for f in r["outputs"].as_array().unwrap() {
-            assert!(index.contains(f.as_str().unwrap()), "{f} shown in index.html");
+            assert!(
+                index.contains(f.as_str().unwrap()),
+                "{f} shown in index.html"
+            );
         }
     }
     let _ = std::fs::remove_dir_all(&out);
@@ -228,8 +262,12 @@ fn outputs_carry_srgb_and_no_personal_metadata() {
     // The White House photo carries EXIF and IPTC (photographer, camera, captions).
     let input = root().join("photos/test/seated_desk.jpg");
     let original = std::fs::read(&input).unwrap();
-    assert!(original.windows(4).any(|w| w == b"Exif"), "the input has EXIF");
-    let (_, reports, log) = process_json(&[input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(
+        original.windows(4).any(|w| w == b"Exif"),
+        "the input has EXIF"
+    );
+    let (_, reports, log) =
+        process_json(&[input.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     let badge = reports[0]["variants"]
         .as_array()
         .unwrap()
@@ -237,8 +275,17 @@ fn outputs_carry_srgb_and_no_personal_metadata() {
         .find(|v| v["name"] == "badge")
         .unwrap_or_else(|| panic!("{log}"));
     let bytes = std::fs::read(out.join(badge["file"].as_str().unwrap())).unwrap();
-    assert!(bytes.windows(12).any(|w| w == b"ICC_PROFILE\0"), "ICC profile embedded");
-    for marker in [&b"Exif"[..], b"http://ns.adobe.com/xap", b"Photoshop 3.0", b"Souza", b"GPS"] {
+    assert!(
+        bytes.windows(12).any(|w| w == b"ICC_PROFILE\0"),
+        "ICC profile embedded"
+    );
+    for marker in [
+        &b"Exif"[..],
+        b"http://ns.adobe.com/xap",
+        b"Photoshop 3.0",
+        b"Souza",
+        b"GPS",
+    ] {
         assert!(
             !bytes.windows(marker.len()).any(|w| w == marker),
             "output carries {:?}",
@@ -246,7 +293,10 @@ fn outputs_carry_srgb_and_no_personal_metadata() {
         );
     }
     // JFIF density: 300 dots per inch.
-    let jfif = bytes.windows(5).position(|w| w == b"JFIF\0").expect("JFIF header");
+    let jfif = bytes
+        .windows(5)
+        .position(|w| w == b"JFIF\0")
+        .expect("JFIF header");
     assert_eq!(bytes[jfif + 7], 1, "density unit: inches");
     assert_eq!(u16::from_be_bytes([bytes[jfif + 8], bytes[jfif + 9]]), 300);
     // the original is untouched
@@ -272,13 +322,23 @@ fn a_killed_batch_resumes_with_nothing_lost_or_doubled() {
     ];
     let mut originals = Vec::new();
     for (i, s) in sources.iter().enumerate() {
-        let dest = inputs.join(format!("p{i}-{}", Path::new(s).file_name().unwrap().to_str().unwrap()));
+        let dest = inputs.join(format!(
+            "p{i}-{}",
+            Path::new(s).file_name().unwrap().to_str().unwrap()
+        ));
         std::fs::copy(root().join(s), &dest).unwrap();
         originals.push((dest.clone(), std::fs::read(&dest).unwrap()));
     }
     // Kill the first run as soon as the first photo is done (its report exists).
     let mut child = Command::new(env!("CARGO_BIN_EXE_trueshot"))
-        .args(["process", inputs.to_str().unwrap(), "--out", out.to_str().unwrap(), "--jobs", "1"])
+        .args([
+            "process",
+            inputs.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--jobs",
+            "1",
+        ])
         .current_dir(root())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -311,11 +371,16 @@ fn a_killed_batch_resumes_with_nothing_lost_or_doubled() {
         "killed part-way: {done_before:?}"
     );
     // Rerun: the photos already done are skipped, the others are made.
-    let (code, reports, log) = process_json(&[inputs.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let (code, reports, log) =
+        process_json(&[inputs.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(code <= 1, "{log}");
     assert_eq!(reports.len(), sources.len());
     let skipped = reports.iter().filter(|r| r["skipped"] == true).count();
-    assert_eq!(skipped, done_before.len(), "done photos are not redone: {log}");
+    assert_eq!(
+        skipped,
+        done_before.len(),
+        "done photos are not redone: {log}"
+    );
     for r in &reports {
         for f in r["outputs"].as_array().unwrap() {
             let file = out.join(f.as_str().unwrap());
@@ -347,7 +412,12 @@ fn a_killed_batch_resumes_with_nothing_lost_or_doubled() {
     present.sort();
     assert_eq!(present, expected);
     for (path, bytes) in &originals {
-        assert_eq!(&std::fs::read(path).unwrap(), bytes, "{} unchanged", path.display());
+        assert_eq!(
+            &std::fs::read(path).unwrap(),
+            bytes,
+            "{} unchanged",
+            path.display()
+        );
     }
     // A third run does nothing.
     let (_, again, _) = process_json(&[inputs.to_str().unwrap(), "--out", out.to_str().unwrap()]);
@@ -364,16 +434,31 @@ fn a_bad_guideline_names_line_and_column() {
     let file = dir.join("ours.toml");
     std::fs::write(&file, text).unwrap();
     let f = file.to_str().unwrap();
-    let (code, out) = trueshot(&["process", "photos/samples/obama3.jpg", "--out", dir.join("o").to_str().unwrap(), "--guide", f]);
+    let (code, out) = trueshot(&[
+        "process",
+        "photos/samples/obama3.jpg",
+        "--out",
+        dir.join("o").to_str().unwrap(),
+        "--guide",
+        f,
+    ]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains(&format!("{f}:14:12: variant[1].eye_line: must be between 0.05 and 0.95")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{f}:14:12: variant[1].eye_line: must be between 0.05 and 0.95"
+        )),
+        "{out}"
+    );
     let (code, out) = trueshot(&["guide", "validate", f]);
     assert_eq!(code, 1, "{out}");
     let (code, out) = trueshot(&["guide", "validate", "crates/guide/src/presets/icao.toml"]);
     assert_eq!(code, 0, "{out}");
     let (code, out) = trueshot(&["guide", "show", "passport-us"]);
     assert_eq!(code, 0);
-    assert!(out.contains("head_height = [0.5, 0.69]") && out.contains("# ID photos"), "{out}");
+    assert!(
+        out.contains("head_height = [0.5, 0.69]") && out.contains("# ID photos"),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -387,16 +472,31 @@ fn bad_photos_do_not_stop_the_batch_and_names_never_clash() {
     std::fs::create_dir_all(&a).unwrap();
     std::fs::create_dir_all(&b).unwrap();
     std::fs::copy(root().join("photos/samples/biden.jpg"), a.join("x.jpg")).unwrap();
-    std::fs::copy(root().join("photos/samples/grace_hopper.jpg"), b.join("x.jpg")).unwrap();
+    std::fs::copy(
+        root().join("photos/samples/grace_hopper.jpg"),
+        b.join("x.jpg"),
+    )
+    .unwrap();
     std::fs::write(a.join("broken.jpg"), b"not a photo at all").unwrap();
     let out = work.join("out");
-    let (code, reports, log) = process_json(&[work.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let (code, reports, log) =
+        process_json(&[work.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert_eq!(code, 2, "{log}");
-    let names: Vec<&str> = reports.iter().map(|r| r["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["broken", "x", "x-2"], "sorted input order, clashes numbered");
+    let names: Vec<&str> = reports
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["broken", "x", "x-2"],
+        "sorted input order, clashes numbered"
+    );
     assert_eq!(reports[0]["status"], "error");
     assert!(reports[0]["error"].as_str().unwrap().contains("broken.jpg"));
-    assert!(out.join("x.badge.jpg").is_file() && out.join("x-2.badge.jpg").is_file(), "{log}");
+    assert!(
+        out.join("x.badge.jpg").is_file() && out.join("x-2.badge.jpg").is_file(),
+        "{log}"
+    );
     let _ = std::fs::remove_dir_all(&work);
 }
 
@@ -419,7 +519,10 @@ fn passport_photos_meet_the_ranges_or_are_refused_with_advice() {
                 let f = &v["framing"];
                 let head = f["head_height"].as_f64().unwrap();
                 let eyes = f["eye_from_bottom"].as_f64().unwrap();
-                assert!((0.50..=0.69).contains(&head) && (0.56..=0.69).contains(&eyes), "{v}");
+                assert!(
+                    (0.50..=0.69).contains(&head) && (0.56..=0.69).contains(&eyes),
+                    "{v}"
+                );
             } else {
                 let reason = v["reason"].as_str().unwrap();
                 assert!(reason.len() > 30, "{reason}");
@@ -452,7 +555,10 @@ fn passport_photos_meet_the_ranges_or_are_refused_with_advice() {
                 let f = &v["framing"];
                 let head = f["head_height"].as_f64().unwrap();
                 let eyes = f["eye_from_bottom"].as_f64().unwrap();
-                assert!((0.50..=0.69).contains(&head) && (0.56..=0.69).contains(&eyes), "{v}");
+                assert!(
+                    (0.50..=0.69).contains(&head) && (0.56..=0.69).contains(&eyes),
+                    "{v}"
+                );
                 assert_eq!(r["main_face"]["crown_from"], "person mask", "{r}");
             }
         }
@@ -460,7 +566,8 @@ fn passport_photos_meet_the_ranges_or_are_refused_with_advice() {
         if r["variants"][0]["status"] == "written" {
             let sheet = &r["sheets"][0];
             assert_eq!(sheet["copies"], 2);
-            let (w, h) = image::image_dimensions(out2.join(sheet["file"].as_str().unwrap())).unwrap();
+            let (w, h) =
+                image::image_dimensions(out2.join(sheet["file"].as_str().unwrap())).unwrap();
             assert_eq!((w, h), (1800, 1200));
         }
     }

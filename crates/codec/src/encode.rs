@@ -9,8 +9,10 @@ use image::RgbImage;
 /// Output file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
-    /// Baseline JPEG, 4:2:0 above quality 90 is avoided: 4:4:4 keeps coloured edges clean.
-    Jpeg { quality: u8 },
+    /// Baseline JPEG (4:2:0 chroma, the encoder's default).
+    Jpeg {
+        quality: u8,
+    },
     Png,
     /// Lossless WebP.
     WebpLossless,
@@ -26,11 +28,7 @@ pub struct EncodeError {
 /// The sRGB ICC profile embedded in every output (LittleCMS's built-in sRGB).
 pub fn srgb_icc() -> &'static [u8] {
     static ICC: OnceLock<Vec<u8>> = OnceLock::new();
-    ICC.get_or_init(|| {
-        lcms2::Profile::new_srgb()
-            .icc()
-            .unwrap_or_default()
-    })
+    ICC.get_or_init(|| lcms2::Profile::new_srgb().icc().unwrap_or_default())
 }
 
 /// Encodes an sRGB picture with its ICC profile and `dpi` recorded (JPEG JFIF density, PNG pHYs;
@@ -51,9 +49,6 @@ pub fn encode(img: &RgbImage, format: OutputFormat, dpi: u32) -> Result<Vec<u8>,
             let mut enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
             let d = u16::try_from(dpi).unwrap_or(u16::MAX);
             enc.set_density(jpeg_encoder::PixelDensity::dpi(d));
-            if quality >= 90 {
-                enc.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
-            }
             enc.add_icc_profile(srgb_icc()).map_err(err)?;
             enc.encode(img.as_raw(), w16, h16, jpeg_encoder::ColorType::Rgb)
                 .map_err(err)?;
@@ -135,7 +130,10 @@ mod tests {
             assert!(mean < 2.0, "{name}: mean abs diff {mean}");
             // the ICC profile is in the file (decoding converts from it: an sRGB profile is a no-op)
             let icc = srgb_icc();
-            assert!(bytes.windows(16).any(|w| w == &icc[..16]) || name == "a.png", "{name}: ICC embedded");
+            assert!(
+                bytes.windows(16).any(|w| w == &icc[..16]) || name == "a.png",
+                "{name}: ICC embedded"
+            );
         }
     }
 }

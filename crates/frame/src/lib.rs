@@ -13,7 +13,7 @@
 mod render;
 mod sheet;
 
-pub use render::{render, RenderError};
+pub use render::{render, render_all, RenderError};
 pub use sheet::sheet;
 
 use serde::Serialize;
@@ -203,7 +203,12 @@ fn missing(
 /// Where the crop would cut the person badly: the bottom edge across the chin, an elbow or a
 /// wrist, or a hand cut by any edge. The framing itself is fixed by the guideline, so these are
 /// reported for the photographer, not silently "fixed" by changing the head size.
-pub fn crop_findings(plan: &Plan, face: &Face, body: Option<&Body>, framing: &Framing) -> Vec<Finding> {
+pub fn crop_findings(
+    plan: &Plan,
+    face: &Face,
+    body: Option<&Body>,
+    framing: &Framing,
+) -> Vec<Finding> {
     let (w, h) = (plan.width as f32, plan.height as f32);
     let m = &plan.to_output;
     let clearance = framing.joint_clearance * h;

@@ -67,7 +67,11 @@ mod tests {
             let (nx, ny, sw, sh) = g.sheet[0].copies(v);
             assert_eq!((s.width(), s.height()), (sw, sh));
             let copies = s.pixels().filter(|p| p.0 == [200, 100, 50]).count() as u32;
-            assert_eq!(copies, nx * ny * v.width * v.height, "{name}: every copy whole");
+            assert_eq!(
+                copies,
+                nx * ny * v.width * v.height,
+                "{name}: every copy whole"
+            );
             let black = s.pixels().filter(|p| p.0 == [0, 0, 0]).count();
             assert!(black > 0, "{name}: cut marks drawn");
         }

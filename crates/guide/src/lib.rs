@@ -320,10 +320,23 @@ impl Band {
 }
 
 impl Param for Band {
-    fn read(v: &Spanned<DeValue>, spec: Spec, key: &str, cx: &schema::Cx) -> Result<Self, GuideError> {
-        let items = v.get_ref().as_array().filter(|a| a.len() == 2).ok_or_else(|| {
-            cx.err(v.span().start, key, "expected [lowest, highest], two numbers")
-        })?;
+    fn read(
+        v: &Spanned<DeValue>,
+        spec: Spec,
+        key: &str,
+        cx: &schema::Cx,
+    ) -> Result<Self, GuideError> {
+        let items = v
+            .get_ref()
+            .as_array()
+            .filter(|a| a.len() == 2)
+            .ok_or_else(|| {
+                cx.err(
+                    v.span().start,
+                    key,
+                    "expected [lowest, highest], two numbers",
+                )
+            })?;
         let mut it = items.iter();
         let lo = f32::read(it.next().unwrap_or(v), spec, key, cx)?;
         let hi = f32::read(it.next().unwrap_or(v), spec, key, cx)?;
@@ -384,21 +397,36 @@ impl Validate for Guideline {
         }
         for (i, v) in self.variant.iter().enumerate() {
             if self.variant[..i].iter().any(|w| w.name == v.name) {
-                return Err((
-                    "variant",
-                    format!("two variants are called \"{}\"", v.name),
-                ));
+                return Err(("variant", format!("two variants are called \"{}\"", v.name)));
             }
         }
         for s in &self.sheet {
             let Some(v) = self.variant.iter().find(|v| v.name == s.of) else {
-                return Err(("sheet", format!("sheet \"{}\" prints variant \"{}\", which is not declared", s.name, s.of)));
+                return Err((
+                    "sheet",
+                    format!(
+                        "sheet \"{}\" prints variant \"{}\", which is not declared",
+                        s.name, s.of
+                    ),
+                ));
             };
             if s.copies(v).0 == 0 {
-                return Err(("sheet", format!("not one copy of \"{}\" ({:.2}×{:.2} in) fits on sheet \"{}\"", v.name, v.width as f32 / v.dpi as f32, v.height as f32 / v.dpi as f32, s.name)));
+                return Err((
+                    "sheet",
+                    format!(
+                        "not one copy of \"{}\" ({:.2}×{:.2} in) fits on sheet \"{}\"",
+                        v.name,
+                        v.width as f32 / v.dpi as f32,
+                        v.height as f32 / v.dpi as f32,
+                        s.name
+                    ),
+                ));
             }
             if self.variant.iter().any(|v| v.name == s.name) {
-                return Err(("sheet", format!("sheet \"{}\" has a variant's name", s.name)));
+                return Err((
+                    "sheet",
+                    format!("sheet \"{}\" has a variant's name", s.name),
+                ));
             }
         }
         Ok(())
@@ -448,10 +476,9 @@ impl Validate for Background {
             BackgroundMode::Color if self.color.is_none() => {
                 Err(("color", "mode \"color\" needs color = \"#RRGGBB\"".into()))
             }
-            BackgroundMode::Gradient if self.color.is_none() || self.color2.is_none() => Err((
-                "color2",
-                "mode \"gradient\" needs color and color2".into(),
-            )),
+            BackgroundMode::Gradient if self.color.is_none() || self.color2.is_none() => {
+                Err(("color2", "mode \"gradient\" needs color and color2".into()))
+            }
             BackgroundMode::Image if self.image.is_none() => {
                 Err(("image", "mode \"image\" needs image = \"path\"".into()))
             }

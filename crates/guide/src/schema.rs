@@ -99,11 +99,7 @@ fn number(v: &Spanned<DeValue>) -> Option<f64> {
 fn check_range(x: f64, spec: Spec, at: usize, key: &str, cx: &Cx) -> Result<(), GuideError> {
     if let Spec::Range(lo, hi) = spec {
         if !(lo..=hi).contains(&x) {
-            return Err(cx.err(
-                at,
-                key,
-                format!("must be between {lo} and {hi}, found {x}"),
-            ));
+            return Err(cx.err(at, key, format!("must be between {lo} and {hi}, found {x}")));
         }
     }
     Ok(())

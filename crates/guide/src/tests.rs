@@ -4,11 +4,17 @@ use super::*;
 fn presets_parse_with_the_issue_numbers() {
     let g = Guideline::default_preset();
     let web = &g.variant[0];
-    assert_eq!((web.name.as_str(), web.width, web.height), ("web", 1200, 1500));
+    assert_eq!(
+        (web.name.as_str(), web.width, web.height),
+        ("web", 1200, 1500)
+    );
     assert_eq!((web.eye_line, web.eye_to_chin), (Some(0.38), Some(0.21)));
     let square = &g.variant[1];
     assert_eq!((square.width, square.height), (800, 800));
-    assert_eq!((square.eye_line, square.eye_to_chin), (Some(0.42), Some(0.20)));
+    assert_eq!(
+        (square.eye_line, square.eye_to_chin),
+        (Some(0.42), Some(0.20))
+    );
 
     let us = Guideline::preset("passport-us").unwrap();
     let photo = us.primary();
@@ -51,7 +57,9 @@ fn error_after(from: &str, to: &str) -> String {
     let text = include_str!("presets/corporate.toml");
     assert!(text.contains(from), "{from}");
     let text = text.replacen(from, to, 1);
-    Guideline::parse(&text, "mine.toml").unwrap_err().to_string()
+    Guideline::parse(&text, "mine.toml")
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -64,7 +72,9 @@ fn bad_guidelines_name_the_line_and_column() {
         + 1;
     let err = error_after("eye_line = 0.38", "eye_line = \"high\"");
     assert!(
-        err.starts_with(&format!("mine.toml:{line}:12: variant[1].eye_line: expected a number")),
+        err.starts_with(&format!(
+            "mine.toml:{line}:12: variant[1].eye_line: expected a number"
+        )),
         "{err}"
     );
     let err = error_after("eye_line = 0.38", "eye_line = 1.38");
@@ -74,13 +84,20 @@ fn bad_guidelines_name_the_line_and_column() {
     );
     let err = error_after("eye_line = 0.38", "eye_lin = 0.38");
     assert!(
-        err.starts_with(&format!("mine.toml:{line}:1:")) && err.contains("unknown setting `variant[1].eye_lin`"),
+        err.starts_with(&format!("mine.toml:{line}:1:"))
+            && err.contains("unknown setting `variant[1].eye_lin`"),
         "{err}"
     );
     let err = error_after("format = \"jpeg\"", "format = \"gif\"");
-    assert!(err.contains("must be one of \"jpeg\", \"png\", \"webp\""), "{err}");
+    assert!(
+        err.contains("must be one of \"jpeg\", \"png\", \"webp\""),
+        "{err}"
+    );
     let err = error_after("mode = \"keep\"", "mode = \"color\"");
-    assert!(err.contains("background.color") && err.contains("needs color"), "{err}");
+    assert!(
+        err.contains("background.color") && err.contains("needs color"),
+        "{err}"
+    );
     let err = error_after("[framing]", "[framing\n");
     assert!(err.starts_with("mine.toml:"), "{err}");
     let err = error_after("yaw_deg = { most = true, warn = 8.0, fail = 15.0 }", "");
@@ -94,7 +111,8 @@ fn listing_and_schema_come_from_the_declarations() {
     // the listing is itself a valid guideline equal to the original
     let again = Guideline::parse(&listing, "listing").unwrap();
     assert_eq!(again, g);
-    assert!(listing.contains("# Eye line (iris-centre midpoint), as a fraction of the height from the top."));
+    assert!(listing
+        .contains("# Eye line (iris-centre midpoint), as a fraction of the height from the top."));
     assert!(listing.contains("# range: 0.05 to 0.95"));
     let us = Guideline::preset("passport-us").unwrap();
     assert_eq!(Guideline::parse(&us.to_toml(), "listing").unwrap(), us);
@@ -102,7 +120,10 @@ fn listing_and_schema_come_from_the_declarations() {
     let schema = Guideline::json_schema();
     let eye_line = &schema["properties"]["variant"]["items"]["properties"]["eye_line"];
     assert_eq!(eye_line["minimum"], 0.05);
-    assert!(eye_line["description"].as_str().unwrap().starts_with("Eye line"));
+    assert!(eye_line["description"]
+        .as_str()
+        .unwrap()
+        .starts_with("Eye line"));
     assert_eq!(schema["required"], serde_json::json!(["name", "checks"]));
 }
 
@@ -116,5 +137,8 @@ fn id_photo_target_puts_the_head_in_range() {
     let head = 210.0 / crop_h;
     assert!((head - 0.595).abs() < 1e-3, "{head}");
     let eye_from_bottom = 1.0 - t.eye_line;
-    assert!(v.eye_from_bottom.unwrap().contains(eye_from_bottom), "{eye_from_bottom}");
+    assert!(
+        v.eye_from_bottom.unwrap().contains(eye_from_bottom),
+        "{eye_from_bottom}"
+    );
 }

@@ -45,7 +45,7 @@ impl Segmenter {
         let mid = face.eye_midpoint();
         let side = CROP_UNITS * e2c; // photo pixels
         let k = side / SIDE as f32; // photo pixels per tensor pixel
-        // tensor (u, v) → photo: mid + right·k(u − S/2) − up·k(v − EYE_AT·S)
+                                    // tensor (u, v) → photo: mid + right·k(u − S/2) − up·k(v − EYE_AT·S)
         let cu = SIDE as f32 / 2.0;
         let cv = EYE_AT * SIDE as f32;
         let to_photo = Affine {
@@ -56,7 +56,8 @@ impl Segmenter {
             e: -up.y * k,
             f: mid.y - right.y * k * cu + up.y * k * cv,
         };
-        let to_analysis = Affine::scale_translate(view.scale, view.scale, 0.0, 0.0).then_after(&to_photo);
+        let to_analysis =
+            Affine::scale_translate(view.scale, view.scale, 0.0, 0.0).then_after(&to_photo);
         let input = view.sample(&to_analysis, SIDE, SIDE, 0.0, 1.0);
         let mask = &self.net.run(input)?[0].values;
         if mask.len() != SIDE * SIDE {
@@ -81,12 +82,15 @@ impl Segmenter {
             return Ok(estimate);
         };
         // Sub-pixel: where the band's mean crosses 0.5 between rows v-1 and v.
-        let band_mean = |v: usize| {
-            (u0..u1).map(|u| mask[v * SIDE + u]).sum::<f32>() / (u1 - u0) as f32
-        };
+        let band_mean =
+            |v: usize| (u0..u1).map(|u| mask[v * SIDE + u]).sum::<f32>() / (u1 - u0) as f32;
         let frac = if v > 0 {
             let (a, b) = (band_mean(v - 1), band_mean(v));
-            if b > a { ((0.5 - a) / (b - a)).clamp(0.0, 1.0) } else { 0.5 }
+            if b > a {
+                ((0.5 - a) / (b - a)).clamp(0.0, 1.0)
+            } else {
+                0.5
+            }
         } else {
             0.0
         };

@@ -1,0 +1,115 @@
+//! The whole `process` of one 12 MP JPEG without background work — full decode, analysis copy,
+//! perception, checks, then for each of the corporate guideline's three variants the framing,
+//! the linear-light resampling and the JPEG encoding (files are not written) — on one thread.
+//! Run: `cargo bench -p trueshot --bench process`.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use trueshot_codec::{decode_bytes, encode, Limits, OutputFormat};
+use trueshot_guide::Guideline;
+use trueshot_vision::{ModelStore, PerceiveOptions, Perception, PhotoView};
+
+fn main() {
+    divan::main();
+}
+
+fn perception() -> &'static Perception {
+    static P: OnceLock<Perception> = OnceLock::new();
+    P.get_or_init(|| {
+        Perception::load(&ModelStore::new(ModelStore::default_dir())).expect("models fetched")
+    })
+}
+
+/// A 3024×4032 JPEG with the sample portrait at 55 % of the frame: room for every variant.
+fn photo_12mp() -> &'static Vec<u8> {
+    static J: OnceLock<Vec<u8>> = OnceLock::new();
+    J.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../photos/samples/obama.jpg");
+        let src = image::open(path).unwrap().into_rgb8();
+        let (w, h) = (3024u32, 4032u32);
+        let s = 0.55 * w as f32 / src.width() as f32;
+        let scaled = image::imageops::resize(
+            &src,
+            (src.width() as f32 * s) as u32,
+            (src.height() as f32 * s) as u32,
+            image::imageops::FilterType::CatmullRom,
+        );
+        let mut canvas = image::RgbImage::from_pixel(w, h, image::Rgb([120, 118, 110]));
+        image::imageops::overlay(
+            &mut canvas,
+            &scaled,
+            i64::from((w - scaled.width()) / 2),
+            i64::from((h - scaled.height()) / 2),
+        );
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+            .encode_image(&canvas)
+            .unwrap();
+        out
+    })
+}
+
+#[divan::bench(sample_count = 15)]
+fn process_12mp_jpeg(bencher: divan::Bencher) {
+    let guide = Guideline::default_preset();
+    let bytes = photo_12mp();
+    bencher.bench(|| {
+        let photo = decode_bytes(bytes, &PathBuf::from("bench.jpg"), &Limits::default()).unwrap();
+        let view = PhotoView::new(&photo.image).unwrap();
+        let scene = perception()
+            .perceive(&view, &PerceiveOptions::default())
+            .unwrap();
+        let findings = trueshot_assess::assess(&view, &scene, &guide);
+        let face = &scene.faces[0];
+        let mut written = 0;
+        for v in &guide.variant {
+            let plan = trueshot_frame::plan(
+                face,
+                photo.image.width(),
+                photo.image.height(),
+                v,
+                &guide.framing,
+            );
+            assert!(!plan.missing.any(), "{} fits", v.name);
+            let img = trueshot_frame::render(&photo.image, &plan).unwrap();
+            written += encode(&img, OutputFormat::Jpeg { quality: 90 }, v.dpi)
+                .unwrap()
+                .len();
+        }
+        (findings.len(), written)
+    });
+}
+
+/// The framing alone: resampling the three variants from the decoded 12 MP photo.
+#[divan::bench(sample_count = 15)]
+fn render_three_variants(bencher: divan::Bencher) {
+    let guide = Guideline::default_preset();
+    let photo = decode_bytes(
+        photo_12mp(),
+        &PathBuf::from("bench.jpg"),
+        &Limits::default(),
+    )
+    .unwrap();
+    let view = PhotoView::new(&photo.image).unwrap();
+    let scene = perception()
+        .perceive(&view, &PerceiveOptions::default())
+        .unwrap();
+    let face = scene.faces[0].clone();
+    bencher.bench(|| {
+        guide
+            .variant
+            .iter()
+            .map(|v| {
+                let plan = trueshot_frame::plan(
+                    &face,
+                    photo.image.width(),
+                    photo.image.height(),
+                    v,
+                    &guide.framing,
+                );
+                trueshot_frame::render(&photo.image, &plan).unwrap().len()
+            })
+            .sum::<usize>()
+    });
+}
