@@ -12,6 +12,7 @@
 
 mod render;
 mod sheet;
+mod warp;
 
 pub use render::{render, render_all, RenderError};
 pub use sheet::sheet;

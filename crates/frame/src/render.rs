@@ -107,38 +107,59 @@ fn region(plan: &Plan, pw: u32, ph: u32) -> Option<(u32, u32, u32, u32)> {
     Some((x0, y0, x1, y1))
 }
 
-/// Renders several plans of one photo, converting the photo region they share to linear light
-/// once.
+/// Renders several plans of one photo. Unrotated plans that lie inside the photo take one
+/// SIMD convolution from a linear-light copy of the region they share (made once); the others
+/// go through the two-pass warp ([`crate::warp`]).
 pub fn render_all(src: &RgbImage, plans: &[&Plan]) -> Result<Vec<RgbImage>, RenderError> {
     let (pw, ph) = (src.width(), src.height());
+    let straight = |p: &Plan| p.levelled_deg.abs() < 0.01 && !p.missing.any();
     let regions: Vec<(u32, u32, u32, u32)> = plans
         .iter()
+        .filter(|p| straight(p))
         .map(|p| region(p, pw, ph).ok_or_else(|| RenderError("singular framing".into())))
         .collect::<Result<_, _>>()?;
-    let Some(union) = regions
+    let union = regions
         .iter()
         .copied()
-        .reduce(|a, b| (a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3)))
-    else {
-        return Ok(Vec::new());
-    };
-    let (uw, uh) = (union.2 - union.0, union.3 - union.1);
-    let linear = linear_region(src, union.0, union.1, uw, uh);
-    let shared =
-        ImageRef::new(uw, uh, &linear, PixelType::U16x3).map_err(|e| RenderError(e.to_string()))?;
+        .reduce(|a, b| (a.0.min(b.0), a.1.min(b.1), a.2.max(b.2), a.3.max(b.3)));
+    let linear = union.map(|u| linear_region(src, u.0, u.1, u.2 - u.0, u.3 - u.1));
     plans
         .iter()
-        .zip(&regions)
-        .map(|(plan, r)| render_one(plan, &shared, &linear, union, *r))
+        .map(|plan| match (straight(plan), union, &linear) {
+            (true, Some(u), Some(lin)) => {
+                let shared = ImageRef::new(u.2 - u.0, u.3 - u.1, lin, PixelType::U16x3)
+                    .map_err(|e| RenderError(e.to_string()))?;
+                render_straight(plan, &shared, u)
+            }
+            _ => {
+                let out = crate::warp::warp(
+                    src,
+                    &plan.to_output,
+                    plan.width,
+                    plan.height,
+                    to_linear_f32(),
+                )
+                .ok_or_else(|| RenderError("singular framing".into()))?;
+                let lut = to_srgb();
+                let mut bytes = vec![0u8; out.len() * 3];
+                for (p, d) in out.iter().zip(bytes.chunks_exact_mut(3)) {
+                    // `as` saturates: negative filter lobes clamp to 0, overshoot to 65535
+                    d[0] = lut[(p[0] + 0.5) as u16 as usize];
+                    d[1] = lut[(p[1] + 0.5) as u16 as usize];
+                    d[2] = lut[(p[2] + 0.5) as u16 as usize];
+                }
+                RgbImage::from_raw(plan.width, plan.height, bytes)
+                    .ok_or_else(|| RenderError("buffer size".into()))
+            }
+        })
         .collect()
 }
 
-fn render_one(
+/// An unrotated plan inside the photo: one convolution from the exact source window.
+fn render_straight(
     plan: &Plan,
     shared: &ImageRef,
-    linear: &[u8],
     union: (u32, u32, u32, u32),
-    r: (u32, u32, u32, u32),
 ) -> Result<RgbImage, RenderError> {
     let err = |e: String| RenderError(e);
     let (out_w, out_h) = (plan.width, plan.height);
@@ -146,137 +167,24 @@ fn render_one(
         .to_output
         .inverse()
         .ok_or_else(|| err("singular framing".into()))?;
-    // Antialiased downscaling: Catmull-Rom whose support widens with the reduction (the filter
-    // Pillow calls BICUBIC), SIMD in fast_image_resize.
+    // Catmull-Rom whose support widens with the reduction (the filter Pillow calls BICUBIC).
     let filter = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom));
-    let (rx, ry) = (r.0 - union.0, r.1 - union.1);
-    let (rw, rh) = (r.2 - r.0, r.3 - r.1);
-
-    if plan.levelled_deg.abs() < 0.01 && !plan.missing.any() {
-        // No rotation, nothing beyond the photo: one step from the exact source window.
-        let left = f64::from(to_photo.c) - f64::from(union.0);
-        let top = f64::from(to_photo.f) - f64::from(union.1);
-        let (cw, ch) = (
-            f64::from(out_w) * f64::from(to_photo.a),
-            f64::from(out_h) * f64::from(to_photo.e),
-        );
-        let mut dst = Image::new(out_w, out_h, PixelType::U16x3);
-        Resizer::new()
-            .resize(shared, &mut dst, &filter.crop(left, top, cw, ch))
-            .map_err(|e| err(e.to_string()))?;
-        return Ok(to_rgb8(&u16s(dst.buffer()), out_w, out_h));
-    }
-
-    // Step 1: bring the region to the output's scale (never enlarge here).
-    let s = plan.scale.min(1.0);
-    let (iw, ih) = (
-        ((rw as f32 * s).round() as u32).max(1),
-        ((rh as f32 * s).round() as u32).max(1),
+    let left = f64::from(to_photo.c) - f64::from(union.0);
+    let top = f64::from(to_photo.f) - f64::from(union.1);
+    let (cw, ch) = (
+        f64::from(out_w) * f64::from(to_photo.a),
+        f64::from(out_h) * f64::from(to_photo.e),
     );
-    let inter16: Vec<u16> = if (iw, ih) == (rw, rh) {
-        // the region itself, cut from the shared linear copy
-        let uw = (union.2 - union.0) as usize;
-        let all = u16s(linear);
-        let mut v = Vec::with_capacity(rw as usize * rh as usize * 3);
-        for y in ry as usize..(ry + rh) as usize {
-            v.extend_from_slice(&all[(y * uw + rx as usize) * 3..][..rw as usize * 3]);
-        }
-        v
-    } else {
-        let mut dst = Image::new(iw, ih, PixelType::U16x3);
-        let crop = filter.crop(f64::from(rx), f64::from(ry), f64::from(rw), f64::from(rh));
-        Resizer::new()
-            .resize(shared, &mut dst, &crop)
-            .map_err(|e| err(e.to_string()))?;
-        u16s(dst.buffer())
-    };
-    // Four f32 lanes per pixel (RGB + padding): each tap below is one vector multiply-add.
-    let inter: Vec<[f32; 4]> = inter16
-        .chunks_exact(3)
-        .map(|p| [f32::from(p[0]), f32::from(p[1]), f32::from(p[2]), 0.0])
-        .collect();
-    drop(inter16);
-    let (sx, sy) = (iw as f32 / rw as f32, ih as f32 / rh as f32);
-
-    // Step 2: Catmull-Rom bicubic through the rotation. Intermediate coordinates of output
-    // pixel centres are affine in (ox, oy): stepped, not recomputed.
-    let (x0, y0) = (r.0 as f32, r.1 as f32);
-    let (ua, ub) = (to_photo.a * sx, to_photo.b * sx);
-    let uc = (to_photo.a * 0.5 + to_photo.b * 0.5 + to_photo.c - x0) * sx - 0.5;
-    let (va, vb) = (to_photo.d * sy, to_photo.e * sy);
-    let vc = (to_photo.d * 0.5 + to_photo.e * 0.5 + to_photo.f - y0) * sy - 0.5;
-    let (iwu, ihu) = (iw as usize, ih as usize);
-    let mut out = vec![0u16; out_w as usize * out_h as usize * 3];
-    for (oy, row) in out.chunks_exact_mut(out_w as usize * 3).enumerate() {
-        let mut u = ub * oy as f32 + uc;
-        let mut v = vb * oy as f32 + vc;
-        for px in row.chunks_exact_mut(3) {
-            // floor without a libm call (x86-64's baseline has no rounding instruction)
-            let (fu, fv) = (floor(u), floor(v));
-            let wx = catmull_rom(u - fu);
-            let wy = catmull_rom(v - fv);
-            let (bx, by) = (fu as isize - 1, fv as isize - 1);
-            let mut acc = [0.0f32; 4];
-            if bx >= 0 && by >= 0 && (bx as usize) + 3 < iwu && (by as usize) + 3 < ihu {
-                let base = by as usize * iwu + bx as usize;
-                for (j, wyj) in wy.iter().enumerate() {
-                    let t: &[[f32; 4]; 4] = inter[base + j * iwu..][..4]
-                        .try_into()
-                        .expect("four pixels");
-                    let mut line = [0.0f32; 4];
-                    for (tap, w) in t.iter().zip(wx) {
-                        for c in 0..4 {
-                            line[c] += w * tap[c];
-                        }
-                    }
-                    for c in 0..4 {
-                        acc[c] += wyj * line[c];
-                    }
-                }
-            } else {
-                // near the edge: repeat the edge pixels
-                for (j, wyj) in wy.iter().enumerate() {
-                    let yy = (by + j as isize).clamp(0, ihu as isize - 1) as usize;
-                    for (i, wxi) in wx.iter().enumerate() {
-                        let xx = (bx + i as isize).clamp(0, iwu as isize - 1) as usize;
-                        let tap = &inter[yy * iwu + xx];
-                        for c in 0..4 {
-                            acc[c] += wyj * wxi * tap[c];
-                        }
-                    }
-                }
-            }
-            for c in 0..3 {
-                // `as` saturates: negative lobes clamp to 0, overshoot to 65535
-                px[c] = (acc[c] + 0.5) as u16;
-            }
-            u += ua;
-            v += va;
-        }
-    }
-    Ok(to_rgb8(&out, out_w, out_h))
+    let mut dst = Image::new(out_w, out_h, PixelType::U16x3);
+    Resizer::new()
+        .resize(shared, &mut dst, &filter.crop(left, top, cw, ch))
+        .map_err(|e| err(e.to_string()))?;
+    Ok(to_rgb8(&u16s(dst.buffer()), out_w, out_h))
 }
 
-#[inline]
-fn floor(x: f32) -> f32 {
-    let t = x as i32 as f32;
-    if t > x {
-        t - 1.0
-    } else {
-        t
-    }
-}
-
-#[inline]
-fn catmull_rom(t: f32) -> [f32; 4] {
-    let t2 = t * t;
-    let t3 = t2 * t;
-    [
-        0.5 * (-t3 + 2.0 * t2 - t),
-        0.5 * (3.0 * t3 - 5.0 * t2 + 2.0),
-        0.5 * (-3.0 * t3 + 4.0 * t2 + t),
-        0.5 * (t3 - t2),
-    ]
+fn to_linear_f32() -> &'static [f32; 256] {
+    static LUT: OnceLock<[f32; 256]> = OnceLock::new();
+    LUT.get_or_init(|| to_linear().map(f32::from))
 }
 
 fn to_rgb8(linear: &[u16], w: u32, h: u32) -> RgbImage {
@@ -297,12 +205,88 @@ mod tests {
         }
     }
 
+    /// The two-pass warp and the single convolution agree on an unrotated plan, and a rotated
+    /// plan keeps the picture's content where the map says.
     #[test]
-    fn catmull_rom_weights_sum_to_one_and_interpolate() {
-        for t in [0.0f32, 0.25, 0.5, 0.9] {
-            let w = catmull_rom(t);
-            assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    fn warp_matches_the_convolution_and_follows_the_map() {
+        use trueshot_geom::Affine;
+        // a real photo
+        let src = image::open(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../photos/samples/obama.jpg"
+        ))
+        .unwrap()
+        .into_rgb8();
+        let s = 0.61f32;
+        let m = Affine {
+            a: s,
+            b: 0.0,
+            c: -40.3,
+            d: 0.0,
+            e: s,
+            f: -25.7,
+        };
+        let plan = Plan {
+            variant: "t".into(),
+            width: 400,
+            height: 500,
+            target: trueshot_guide::Target {
+                eye_line: 0.4,
+                eye_to_chin: 0.3,
+                center_x: 0.5,
+            },
+            to_output: m,
+            scale: s,
+            levelled_deg: 0.0,
+            missing: crate::Missing::default(),
+            achieved: crate::Achieved {
+                eye_line: 0.0,
+                eye_to_chin: 0.0,
+                center_x: 0.0,
+                roll_after: 0.0,
+                head_height: 0.0,
+                eye_from_bottom: 0.0,
+            },
+        };
+        let straight = render(&src, &plan).unwrap();
+        let warped = crate::warp::warp(&src, &m, 400, 500, to_linear_f32()).unwrap();
+        let lut = to_srgb();
+        let mut diff = 0.0f64;
+        for (p, q) in warped.iter().zip(straight.pixels()) {
+            for c in 0..3 {
+                diff += f64::from(lut[(p[c] + 0.5).clamp(0.0, 65535.0) as usize].abs_diff(q[c]));
+            }
         }
-        assert_eq!(catmull_rom(0.0), [0.0, 1.0, 0.0, 0.0]);
+        let mean = diff / (400.0 * 500.0 * 3.0);
+        assert!(mean < 1.0, "mean abs diff {mean}");
+        // rotated by 10° about a point: that point's pixel lands where the map puts it
+        let (cos, sin) = (10f32.to_radians().cos(), 10f32.to_radians().sin());
+        let (px, py) = (455.0f32, 400.0f32);
+        let (a, b, d, e) = (s * cos, s * sin, -s * sin, s * cos);
+        let rot = Affine {
+            a,
+            b,
+            c: 200.0 - (a * px + b * py),
+            d,
+            e,
+            f: 250.0 - (d * px + e * py),
+        };
+        let out = crate::warp::warp(&src, &rot, 400, 500, to_linear_f32()).unwrap();
+        // mean colour of a 9×9 patch around the mapped point vs the photo's patch (scaled)
+        let mean_out: f32 = (246..255)
+            .flat_map(|y| (196..205).map(move |x| (x, y)))
+            .map(|(x, y)| out[y * 400 + x][0])
+            .sum::<f32>()
+            / 81.0;
+        let lin = to_linear_f32();
+        let mean_src: f32 = (393..408)
+            .flat_map(|y| (448..463).map(move |x| (x, y)))
+            .map(|(x, y)| lin[src.get_pixel(x, y)[0] as usize])
+            .sum::<f32>()
+            / 225.0;
+        assert!(
+            (mean_out - mean_src).abs() < 0.08 * 65535.0,
+            "{mean_out} vs {mean_src}"
+        );
     }
 }
