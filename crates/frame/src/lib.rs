@@ -118,14 +118,7 @@ pub fn plan(face: &Face, photo_w: u32, photo_h: u32, variant: &Variant, framing:
         e,
         f: cy - (d * eye_mid.x + e * eye_mid.y),
     };
-    let missing = missing(
-        &to_output,
-        Point::new(cx, cy),
-        photo_w,
-        photo_h,
-        variant.width,
-        variant.height,
-    );
+    let missing = missing(&to_output, photo_w, photo_h, variant.width, variant.height);
     let achieved = achieved(face, &to_output, w, h);
     Plan {
         variant: variant.name.clone(),
@@ -157,14 +150,7 @@ fn achieved(face: &Face, m: &Affine, w: f32, h: f32) -> Achieved {
 }
 
 /// How far the output reaches beyond the photo on each side (tolerance: half a photo pixel).
-fn missing(
-    to_output: &Affine,
-    _eye: Point,
-    photo_w: u32,
-    photo_h: u32,
-    out_w: u32,
-    out_h: u32,
-) -> Missing {
+fn missing(to_output: &Affine, photo_w: u32, photo_h: u32, out_w: u32, out_h: u32) -> Missing {
     let Some(to_photo) = to_output.inverse() else {
         return Missing {
             top: 1.0,
