@@ -160,13 +160,13 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn r1(v: f32) -> f64 {
+pub(crate) fn r1(v: f32) -> f64 {
     (f64::from(v) * 10.0).round() / 10.0
 }
-fn r3(v: f32) -> f64 {
+pub(crate) fn r3(v: f32) -> f64 {
     (f64::from(v) * 1000.0).round() / 1000.0
 }
-fn pt(p: trueshot_geom::Point) -> Value {
+pub(crate) fn pt(p: trueshot_geom::Point) -> Value {
     json!([r1(p.x), r1(p.y)])
 }
 

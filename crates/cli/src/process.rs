@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use crate::check::{pt, r1, r3};
 use anyhow::{Context, Result};
 use clap::Args;
 use image::RgbImage;
@@ -250,13 +251,6 @@ fn finding_json(f: &Finding) -> Value {
     json!({ "check": f.check, "status": f.status, "value": f.value.map(r3), "unit": check_unit(f.check), "advice": f.advice })
 }
 
-fn r3(v: f32) -> f64 {
-    (f64::from(v) * 1000.0).round() / 1000.0
-}
-fn r1(v: f32) -> f64 {
-    (f64::from(v) * 10.0).round() / 10.0
-}
-
 /// Processes one photo and writes its outputs and report; never panics on bad input.
 fn process_one(job: &Job, perception: &Perception, loaded: &Loaded, out_dir: &Path) -> Value {
     let mut report = json!({
@@ -334,18 +328,18 @@ fn make_headshots(
             String::new()
         },
     });
-    write_thumbnail(image, out_dir, &job.name)?;
+    // from the analysis copy perception already made, not from the full photo again
+    write_thumbnail(view.analysis(), out_dir, &job.name)?;
     let mut variants = Vec::new();
     let mut outputs: Vec<String> = Vec::new();
     let mut rendered: BTreeMap<String, RgbImage> = BTreeMap::new();
 
     if let Some(face) = scene.faces.first() {
-        let p = |pt: trueshot_geom::Point| json!([r1(pt.x), r1(pt.y)]);
         report["main_face"] = json!({
             "bbox": [r1(face.bbox.x), r1(face.bbox.y), r1(face.bbox.w), r1(face.bbox.h)],
-            "eyes": { "right": p(face.right_eye.iris_center), "left": p(face.left_eye.iris_center) },
-            "chin": p(face.chin),
-            "crown": p(face.crown()),
+            "eyes": { "right": pt(face.right_eye.iris_center), "left": pt(face.left_eye.iris_center) },
+            "chin": pt(face.chin),
+            "crown": pt(face.crown()),
             "crown_from": match face.crown_source {
                 Some(trueshot_vision::CrownSource::Mask) => "person mask",
                 Some(trueshot_vision::CrownSource::CutOff) => "cut off by the photo's top edge",
@@ -511,7 +505,7 @@ fn output_format(format: Format, quality: u32) -> OutputFormat {
     }
 }
 
-/// A small upright copy of the original for the contact sheet.
+/// A small upright copy of the original for the contact sheet (made from the analysis copy).
 fn write_thumbnail(image: &RgbImage, out_dir: &Path, name: &str) -> Result<()> {
     let long = image.width().max(image.height()) as f32;
     let k = (480.0 / long).min(1.0);

@@ -100,7 +100,7 @@ impl Plan {
 pub fn plan(face: &Face, photo_w: u32, photo_h: u32, variant: &Variant, framing: &Framing) -> Plan {
     let (w, h) = (variant.width as f32, variant.height as f32);
     let eye_mid = face.eye_midpoint();
-    let eye_to_chin = eye_mid.distance(face.chin).max(1.0);
+    let eye_to_chin = trueshot_assess::eye_to_chin(face).max(1.0);
     let target = variant.target(eye_to_chin, face.eye_to_crown());
     // Level the eyes, but never rotate by more than the guideline allows.
     let limit = framing.max_level_deg.to_radians();
