@@ -102,6 +102,48 @@ def replace_transpose_conv_bias(onnx_path):
     onnx.save(model, onnx_path)
 
 
+def rvm_fixed_ratio(onnx_path, ratio):
+    """Makes Robust Video Matting runnable by tract at one fixed `downsample_ratio`.
+
+    tf2onnx turns RVM's `if downsample_ratio == 1` into ONNX `If` nodes whose branches tract
+    cannot type. The else-branch (downsample, run the net, refine back up with the deep guided
+    filter) is also right for a ratio of 1, so each `If` is replaced by its else-branch. Resize
+    nodes that carry an empty `scales` constant next to dynamic `sizes` lose the empty inputs
+    (tract would read them as given). Finally `downsample_ratio` becomes a constant, so that the
+    resize sizes fold away once the input size is fixed."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(onnx_path)
+    graph = model.graph
+    nodes = []
+    for n in graph.node:
+        if n.op_type != "If":
+            nodes.append(n)
+            continue
+        branch = [a.g for a in n.attribute if a.name == "else_branch"][0]
+        graph.initializer.extend(branch.initializer)
+        nodes.extend(branch.node)
+        for inner, outer in zip(branch.output, n.output):
+            nodes.append(helper.make_node("Identity", [inner.name], [outer], name=n.name + "/" + outer))
+    del graph.node[:]
+    graph.node.extend(nodes)
+    empty = {t.name for t in graph.initializer if numpy_helper.to_array(t).size == 0}
+    for n in graph.node:
+        if n.op_type == "Resize" and len(n.input) >= 4 and n.input[3]:
+            for j in (1, 2):
+                if n.input[j] in empty:
+                    n.input[j] = ""
+    name = [i for i in graph.input if i.name.startswith("downsample_ratio")]
+    if len(name) != 1:
+        fail(f"{onnx_path}: expected one downsample_ratio input")
+    graph.input.remove(name[0])
+    graph.initializer.append(numpy_helper.from_array(np.array(ratio, np.float32), name[0].name))
+    del graph.value_info[:]
+    onnx.save(model, onnx_path)
+
+
 def tf2onnx(args, log):
     cmd = [sys.executable, "-m", "tf2onnx.convert", *args]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -135,6 +177,8 @@ def main():
             elif m["format"] == "tfjs":
                 patch_tfjs_fused_conv(paths[0])
                 ok = tf2onnx(["--tfjs", paths[0], "--output", tmp, "--opset", "14"], log)
+                if ok and m.get("downsample_ratio") is not None:
+                    rvm_fixed_ratio(tmp, m["downsample_ratio"])
             else:
                 fail(f"{m['id']}: unknown format {m['format']}")
             if not ok or not os.path.exists(tmp):

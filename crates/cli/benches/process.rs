@@ -1,6 +1,9 @@
 //! The whole `process` of one 12 MP JPEG without background work — full decode, analysis copy,
 //! perception, checks, then for each of the corporate guideline's three variants the framing,
 //! the linear-light resampling and the JPEG encoding (files are not written) — on one thread.
+//! Also the background work of one photo: the matting net on the region the three headshots
+//! share, then for each headshot the edge refinement, foreground colours and compositing over a
+//! brand colour (`matting_three_variants`).
 //! Run: `cargo bench -p trueshot --bench process`.
 
 use std::path::{Path, PathBuf};
@@ -111,5 +114,47 @@ fn render_three_variants(bencher: divan::Bencher) {
                 trueshot_frame::render(&photo.image, &plan).unwrap().len()
             })
             .sum::<usize>()
+    });
+}
+
+#[divan::bench(sample_count = 15)]
+fn matting_three_variants(bencher: divan::Bencher) {
+    let guide = Guideline::default_preset();
+    let photo = decode_bytes(
+        photo_12mp(),
+        &PathBuf::from("bench.jpg"),
+        &Limits::default(),
+    )
+    .unwrap();
+    let view = PhotoView::new(&photo.image).unwrap();
+    let scene = perception()
+        .perceive(&view, &PerceiveOptions::default())
+        .unwrap();
+    let face = &scene.faces[0];
+    let (w, h) = (photo.image.width(), photo.image.height());
+    let plans: Vec<_> = guide
+        .variant
+        .iter()
+        .map(|v| trueshot_frame::plan(face, w, h, v, &guide.framing))
+        .collect();
+    let refs: Vec<&trueshot_frame::Plan> = plans.iter().collect();
+    let headshots = trueshot_frame::render_all(&photo.image, &refs).unwrap();
+    let outs: Vec<_> = plans
+        .iter()
+        .map(|p| (p.to_output, p.width, p.height))
+        .collect();
+    let region = trueshot_matte::region(&outs, w, h).unwrap();
+    let matting =
+        trueshot_vision::Matting::load(&ModelStore::new(ModelStore::default_dir())).unwrap();
+    matting.matte(&view, region).unwrap(); // loads the plan for this input size
+    bencher.bench(|| {
+        let matte = trueshot_matte::seed(&matting.matte(&view, region).unwrap());
+        let mut partial = 0.0;
+        for (plan, headshot) in plans.iter().zip(&headshots) {
+            let cut = trueshot_matte::Cutout::new(headshot.clone(), &matte, &plan.to_output, w, h);
+            let (img, _) = cut.composite(&trueshot_matte::Backdrop::Color([43, 87, 151]));
+            partial += img.width() as f32 * cut.alpha.data[0];
+        }
+        partial
     });
 }

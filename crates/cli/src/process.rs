@@ -19,10 +19,11 @@ use image::RgbImage;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use trueshot_assess::{assess, check_unit, overall, Finding};
-use trueshot_codec::{decode_bytes, encode, Limits, OutputFormat};
+use trueshot_codec::{decode_bytes, encode, encode_rgba_png, Limits, OutputFormat};
 use trueshot_frame::{crop_findings, plan, render_all, sheet};
-use trueshot_guide::{Format, Guideline, Loaded, Status};
-use trueshot_vision::{PerceiveOptions, Perception, PhotoView};
+use trueshot_guide::{BackgroundMode, Format, GradientShape, Guideline, Loaded, Status};
+use trueshot_matte::Backdrop;
+use trueshot_vision::{Matting, PerceiveOptions, Perception, PhotoView};
 
 #[derive(Args)]
 pub struct ProcessArgs {
@@ -44,6 +45,10 @@ pub struct ProcessArgs {
     /// Redo photos whose outputs are already complete.
     #[arg(long)]
     force: bool,
+    /// Override the guideline's background: keep, #RRGGBB, gradient:#RRGGBB,#RRGGBB[,radial],
+    /// image:PATH[,BLUR_PX] or blur[:BLUR_PX].
+    #[arg(long, value_name = "SPEC")]
+    background: Option<String>,
 }
 
 /// Prefix of temporary files in the output folder; leftovers of a killed run are removed.
@@ -59,7 +64,11 @@ struct Job {
 /// Exit code: 0 every photo gave all its headshots without a failed check, 1 some were refused or
 /// failed a check, 2 some could not be read.
 pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8> {
-    let loaded = Guideline::load_full(&args.guide).context("cannot use the guideline")?;
+    let mut loaded = Guideline::load_full(&args.guide).context("cannot use the guideline")?;
+    if let Some(spec) = &args.background {
+        override_background(&mut loaded, spec)?;
+    }
+    let backdrop_photo = load_backdrop_photo(&loaded)?;
     let inputs = crate::check::expand(&args.inputs);
     if inputs.is_empty() {
         anyhow::bail!("no photos found in the inputs");
@@ -90,6 +99,17 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
     } else {
         Some(Perception::load(store)?)
     };
+    let background = &loaded.guide.background;
+    let matting = if !todo.is_empty() && (background.mode.replaces() || background.cutout) {
+        Some(Matting::load(store)?)
+    } else {
+        None
+    };
+    let stages = Stages {
+        perception: perception.as_ref(),
+        matting: matting.as_ref(),
+        backdrop_photo: backdrop_photo.as_ref(),
+    };
     let n_workers = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -106,17 +126,18 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
     } else {
         indicatif::ProgressBar::hidden()
     };
-    if let Some(perception) = &perception {
+    if let Some(perception) = stages.perception {
         let next = std::sync::atomic::AtomicUsize::new(0);
         let (done, finished) = std::sync::mpsc::channel();
         std::thread::scope(|scope| {
             for _ in 0..n_workers {
                 let done = done.clone();
-                let (next, todo, jobs, loaded, out_dir) = (&next, &todo, &jobs, &loaded, &out_dir);
+                let (next, todo, jobs, loaded, out_dir, stages) =
+                    (&next, &todo, &jobs, &loaded, &out_dir, &stages);
                 scope.spawn(move || loop {
                     let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(&i) = todo.get(k) else { break };
-                    let report = process_one(&jobs[i], perception, loaded, out_dir);
+                    let report = process_one(&jobs[i], perception, stages, loaded, out_dir);
                     if done.send((i, report)).is_err() {
                         break;
                     }
@@ -252,14 +273,20 @@ fn finding_json(f: &Finding) -> Value {
 }
 
 /// Processes one photo and writes its outputs and report; never panics on bad input.
-fn process_one(job: &Job, perception: &Perception, loaded: &Loaded, out_dir: &Path) -> Value {
+fn process_one(
+    job: &Job,
+    perception: &Perception,
+    stages: &Stages,
+    loaded: &Loaded,
+    out_dir: &Path,
+) -> Value {
     let mut report = json!({
         "trueshot_version": VERSION,
         "input": job.input,
         "name": job.name,
         "guideline": { "name": loaded.guide.name, "source": loaded.source, "sha256": loaded.sha256 },
     });
-    match make_headshots(job, perception, loaded, out_dir, &mut report) {
+    match make_headshots(job, perception, stages, loaded, out_dir, &mut report) {
         Ok(()) => {}
         Err(e) => {
             report["status"] = json!("error");
@@ -283,6 +310,7 @@ fn process_one(job: &Job, perception: &Perception, loaded: &Loaded, out_dir: &Pa
 fn make_headshots(
     job: &Job,
     perception: &Perception,
+    stages: &Stages,
     loaded: &Loaded,
     out_dir: &Path,
     report: &mut Value,
@@ -320,14 +348,8 @@ fn make_headshots(
     report["width"] = json!(image.width());
     report["height"] = json!(image.height());
     report["faces"] = json!(scene.faces.len());
-    report["background"] = json!({
-        "mode": "keep",
-        "note": if guide.background.mode.replaces() {
-            format!("the guideline asks for background \"{}\"; background replacement is not built yet, so the photo's own background is kept", guide.background.mode.as_str())
-        } else {
-            String::new()
-        },
-    });
+    let replace = guide.background.mode.replaces();
+    report["background"] = json!({ "mode": guide.background.mode.as_str() });
     // from the analysis copy perception already made, not from the full photo again
     write_thumbnail(view.analysis(), out_dir, &job.name)?;
     let mut variants = Vec::new();
@@ -372,10 +394,10 @@ fn make_headshots(
                 entry["framing"]["head_height"] = json!(r3(plan.achieved.head_height));
                 entry["framing"]["eye_from_bottom"] = json!(r3(plan.achieved.eye_from_bottom));
             }
-            // Refusals: canvas the photo lacks (the background is kept, so nothing may be
-            // invented), too much enlargement, a failed check when the guideline refuses those,
-            // an ID photo out of its ranges.
-            let refusal = if plan.missing.any() {
+            // Refusals: canvas the photo lacks while the background is kept (nothing may be
+            // invented; with a new background the matte decides below), too much enlargement, a
+            // failed check when the guideline refuses those, an ID photo out of its ranges.
+            let refusal = if plan.missing.any() && !replace {
                 Some(format!(
                     "{} {}×{} needs more of the scene than the photo shows: {}",
                     variant.name,
@@ -433,10 +455,100 @@ fn make_headshots(
             accepted.push((variants.len(), variant, plan));
             variants.push(entry);
         }
+        // Matting runs once, on the part of the photo the headshots show.
+        let matte = match stages.matting {
+            Some(matting) if !accepted.is_empty() => {
+                let outs: Vec<_> = accepted
+                    .iter()
+                    .map(|a| (a.2.to_output, a.2.width, a.2.height))
+                    .collect();
+                match trueshot_matte::region(&outs, image.width(), image.height()) {
+                    Some(rect) => {
+                        let t = std::time::Instant::now();
+                        let m = matting
+                            .matte(&view, rect)
+                            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                        let m = trueshot_matte::seed(&m);
+                        report["background"]["matting_ms"] =
+                            json!(r1(t.elapsed().as_secs_f32() * 1e3));
+                        report["background"]["matte_region"] = json!(rect.map(r1));
+                        Some(m)
+                    }
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        // Canvas beyond the photo becomes new background only where the person does not reach
+        // that edge of the photo: a body cut by the photo's edge is never continued or stretched.
+        let edges = matte
+            .as_ref()
+            .map(|m| trueshot_matte::person_at_edges(m, image.width(), image.height()));
+        accepted.retain(|(at, variant, plan)| {
+            if !plan.missing.any() {
+                return true;
+            }
+            let missing = [plan.missing.top, plan.missing.bottom, plan.missing.left, plan.missing.right];
+            let cut = match edges {
+                Some(e) => missing.iter().zip(e).any(|(&m, person)| m > 0.0 && person > 0.01),
+                None => true,
+            };
+            if cut {
+                variants[*at]["status"] = json!("rejected");
+                variants[*at]["reason"] = json!(format!(
+                    "{} {}×{} needs more of the scene than the photo shows, and you reach the photo's edge there: {}",
+                    variant.name, variant.width, variant.height, plan.missing.advice()
+                ));
+            } else {
+                variants[*at]["filled_with_background"] = json!(true);
+            }
+            !cut
+        });
         // All accepted variants are resampled together (one linear-light conversion).
         let plans: Vec<&trueshot_frame::Plan> = accepted.iter().map(|a| &a.2).collect();
         let images = render_all(image, &plans)?;
-        for ((at, variant, _), headshot) in accepted.into_iter().zip(images) {
+        for ((at, variant, plan), headshot) in accepted.into_iter().zip(images) {
+            let headshot = match &matte {
+                Some(m) => {
+                    let t = std::time::Instant::now();
+                    let cut = trueshot_matte::Cutout::new(
+                        headshot,
+                        m,
+                        &plan.to_output,
+                        image.width(),
+                        image.height(),
+                    );
+                    if guide.background.cutout {
+                        let file = format!("{}.{}.cutout.png", job.name, variant.name);
+                        let bytes = encode_rgba_png(&cut.rgba(), variant.dpi)?;
+                        write_atomic(out_dir, &file, &bytes).with_context(|| {
+                            format!("cannot write {}", out_dir.join(&file).display())
+                        })?;
+                        variants[at]["cutout"] = json!(file);
+                        outputs.push(file);
+                    }
+                    if replace {
+                        let backdrop = backdrop(&guide.background, stages.backdrop_photo, &plan);
+                        let (composite, bg) = cut.composite(&backdrop);
+                        let eye_row =
+                            (plan.achieved.eye_line * plan.height as f32).max(0.0) as usize;
+                        let q = cut.quality(&composite, &bg, eye_row);
+                        variants[at]["matting"] = json!({
+                            "halo_delta_e": q.halo_delta_e.map(r3),
+                            "far_delta_e_mean": q.far_delta_e_mean.map(r3),
+                            "far_delta_e_max": q.far_delta_e_max.map(r3),
+                            "hair_edge_width_px": q.hair_edge_width_px.map(r3),
+                            "partial_alpha_fraction": r3(q.partial_alpha_fraction),
+                            "person_fraction": r3(q.person_fraction),
+                            "compose_ms": r1(t.elapsed().as_secs_f32() * 1e3),
+                        });
+                        composite
+                    } else {
+                        cut.image
+                    }
+                }
+                None => headshot,
+            };
             let file = format!(
                 "{}.{}.{}",
                 job.name,
@@ -493,6 +605,120 @@ fn make_headshots(
     report["outputs"] = json!(outputs);
     report["thumbnail"] = json!(format!("thumbs/{}.jpg", job.name));
     Ok(())
+}
+
+/// What every photo of a batch shares besides the guideline: the loaded nets and the decoded
+/// background photo.
+struct Stages<'a> {
+    perception: Option<&'a Perception>,
+    matting: Option<&'a Matting>,
+    backdrop_photo: Option<&'a RgbImage>,
+}
+
+/// The backdrop of one headshot, from the guideline's background section.
+fn backdrop<'a>(
+    b: &trueshot_guide::Background,
+    photo: Option<&'a RgbImage>,
+    plan: &trueshot_frame::Plan,
+) -> Backdrop<'a> {
+    let c = |c: Option<trueshot_guide::Color>| c.map_or([255, 255, 255], |c| c.0);
+    match (b.mode, photo) {
+        (BackgroundMode::Gradient, _) => Backdrop::Gradient {
+            from: c(b.color),
+            to: c(b.color2),
+            radial: b.gradient == GradientShape::Radial,
+            center: (plan.target.center_x, plan.target.eye_line),
+        },
+        (BackgroundMode::Image, Some(photo)) => Backdrop::Image {
+            photo,
+            blur_px: b.blur_px,
+        },
+        (BackgroundMode::Blur, _) => Backdrop::Blur { blur_px: b.blur_px },
+        _ => Backdrop::Color(c(b.color)),
+    }
+}
+
+/// Applies `--background SPEC` to the guideline, and folds it into the guideline's hash (so a
+/// rerun with another background redoes the photos).
+fn override_background(loaded: &mut Loaded, spec: &str) -> Result<()> {
+    use trueshot_guide::Color;
+    let bad = || {
+        anyhow::anyhow!(
+            "--background {spec}: expected keep, #RRGGBB, gradient:#RRGGBB,#RRGGBB[,radial], image:PATH[,BLUR_PX] or blur[:BLUR_PX]"
+        )
+    };
+    let b = &mut loaded.guide.background;
+    let number = |s: &str| {
+        s.trim()
+            .parse::<f32>()
+            .ok()
+            .filter(|v| (0.0..=200.0).contains(v))
+    };
+    if spec == "keep" {
+        b.mode = BackgroundMode::Keep;
+    } else if let Some(color) = Color::parse(spec) {
+        b.mode = BackgroundMode::Color;
+        b.color = Some(color);
+    } else if let Some(rest) = spec.strip_prefix("gradient:") {
+        let parts: Vec<&str> = rest.split(',').collect();
+        let (Some(a), Some(z)) = (
+            parts.first().and_then(|p| Color::parse(p.trim())),
+            parts.get(1).and_then(|p| Color::parse(p.trim())),
+        ) else {
+            return Err(bad());
+        };
+        b.mode = BackgroundMode::Gradient;
+        b.color = Some(a);
+        b.color2 = Some(z);
+        b.gradient = match parts.get(2).map(|s| s.trim()) {
+            None | Some("linear") => GradientShape::Linear,
+            Some("radial") => GradientShape::Radial,
+            Some(_) => return Err(bad()),
+        };
+    } else if let Some(rest) = spec.strip_prefix("image:") {
+        let (path, blur) = match rest.rsplit_once(',') {
+            Some((p, n)) if number(n).is_some() => (p, number(n)),
+            _ => (rest, None),
+        };
+        b.mode = BackgroundMode::Image;
+        // Relative to the current folder, like the other command-line paths.
+        b.image = Some(
+            std::path::absolute(path)
+                .unwrap_or_else(|_| PathBuf::from(path))
+                .display()
+                .to_string(),
+        );
+        b.blur_px = blur.unwrap_or(b.blur_px);
+    } else if spec == "blur" || spec.starts_with("blur:") {
+        b.mode = BackgroundMode::Blur;
+        if let Some(n) = spec.strip_prefix("blur:") {
+            b.blur_px = number(n).ok_or_else(bad)?;
+        }
+    } else {
+        return Err(bad());
+    }
+    loaded.sha256 = sha256_hex(format!("{}\n--background {spec}", loaded.sha256).as_bytes());
+    Ok(())
+}
+
+/// Decodes the guideline's background photo once for the batch (mode image).
+fn load_backdrop_photo(loaded: &Loaded) -> Result<Option<RgbImage>> {
+    let b = &loaded.guide.background;
+    if b.mode != BackgroundMode::Image {
+        return Ok(None);
+    }
+    let Some(name) = &b.image else {
+        anyhow::bail!("background mode \"image\" needs image = \"path\"");
+    };
+    let path = match &loaded.base_dir {
+        Some(dir) => dir.join(name),
+        None => PathBuf::from(name),
+    };
+    let bytes = std::fs::read(&path)
+        .with_context(|| format!("background image {}: cannot read", path.display()))?;
+    let photo = decode_bytes(&bytes, &path, &Limits::default())
+        .with_context(|| format!("background image {}", path.display()))?;
+    Ok(Some(photo.image))
 }
 
 fn output_format(format: Format, quality: u32) -> OutputFormat {

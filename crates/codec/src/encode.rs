@@ -54,24 +54,7 @@ pub fn encode(img: &RgbImage, format: OutputFormat, dpi: u32) -> Result<Vec<u8>,
                 .map_err(err)?;
         }
         OutputFormat::Png => {
-            let err = |e: png::EncodingError| EncodeError {
-                format: "PNG",
-                message: e.to_string(),
-            };
-            let mut info = png::Info::with_size(w, h);
-            info.color_type = png::ColorType::Rgb;
-            info.bit_depth = png::BitDepth::Eight;
-            info.icc_profile = Some(std::borrow::Cow::Borrowed(srgb_icc()));
-            let ppm = (dpi as f64 / 0.0254).round() as u32;
-            info.pixel_dims = Some(png::PixelDimensions {
-                xppu: ppm,
-                yppu: ppm,
-                unit: png::Unit::Meter,
-            });
-            let enc = png::Encoder::with_info(&mut out, info).map_err(err)?;
-            let mut writer = enc.write_header().map_err(err)?;
-            writer.write_image_data(img.as_raw()).map_err(err)?;
-            writer.finish().map_err(err)?;
+            out = png_bytes(img.as_raw(), w, h, png::ColorType::Rgb, dpi)?;
         }
         OutputFormat::WebpLossless => {
             use image::ImageEncoder;
@@ -88,6 +71,46 @@ pub fn encode(img: &RgbImage, format: OutputFormat, dpi: u32) -> Result<Vec<u8>,
                 })?;
         }
     }
+    Ok(out)
+}
+
+/// Encodes a transparent cutout (straight alpha) as PNG with the sRGB profile and `dpi`.
+pub fn encode_rgba_png(img: &image::RgbaImage, dpi: u32) -> Result<Vec<u8>, EncodeError> {
+    png_bytes(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        png::ColorType::Rgba,
+        dpi,
+    )
+}
+
+fn png_bytes(
+    raw: &[u8],
+    w: u32,
+    h: u32,
+    color_type: png::ColorType,
+    dpi: u32,
+) -> Result<Vec<u8>, EncodeError> {
+    let err = |e: png::EncodingError| EncodeError {
+        format: "PNG",
+        message: e.to_string(),
+    };
+    let mut out = Vec::new();
+    let mut info = png::Info::with_size(w, h);
+    info.color_type = color_type;
+    info.bit_depth = png::BitDepth::Eight;
+    info.icc_profile = Some(std::borrow::Cow::Borrowed(srgb_icc()));
+    let ppm = (dpi as f64 / 0.0254).round() as u32;
+    info.pixel_dims = Some(png::PixelDimensions {
+        xppu: ppm,
+        yppu: ppm,
+        unit: png::Unit::Meter,
+    });
+    let enc = png::Encoder::with_info(&mut out, info).map_err(err)?;
+    let mut writer = enc.write_header().map_err(err)?;
+    writer.write_image_data(raw).map_err(err)?;
+    writer.finish().map_err(err)?;
     Ok(out)
 }
 

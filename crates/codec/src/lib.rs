@@ -516,7 +516,7 @@ fn classify(e: image::ImageError, path: &Path, format: SourceFormat) -> CodecErr
 mod encode;
 mod heif;
 
-pub use encode::{encode, srgb_icc, EncodeError, OutputFormat};
+pub use encode::{encode, encode_rgba_png, srgb_icc, EncodeError, OutputFormat};
 
 fn flatten_on_white(img: &DynamicImage) -> RgbImage {
     let rgba = img.to_rgba8();

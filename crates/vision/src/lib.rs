@@ -16,6 +16,7 @@
 mod body;
 mod detect;
 mod face;
+mod matte;
 pub mod models;
 mod net;
 mod segment;
@@ -28,6 +29,7 @@ use serde::Serialize;
 pub use body::{joint, Body, Joint};
 pub use detect::Detection;
 pub use face::{head_pose, mesh, Eye, Face, HeadPose, Point3};
+pub use matte::{Matte, Matting};
 pub use models::{Manifest, ModelStatus, ModelStore};
 pub use segment::CrownSource;
 pub use view::{resize, PhotoView, ANALYSIS_LONG_SIDE};

@@ -55,6 +55,9 @@ pub struct ModelSpec {
     pub licence: String,
     pub upstream: String,
     pub purpose: String,
+    /// Robust Video Matting only: the `downsample_ratio` baked into the ONNX file.
+    #[serde(default)]
+    pub downsample_ratio: Option<f32>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -89,6 +92,9 @@ impl ModelSpec {
             h.update(f.sha256.as_bytes());
         }
         h.update(self.format.as_bytes());
+        if let Some(r) = self.downsample_ratio {
+            h.update(format!("downsample_ratio={r}").as_bytes());
+        }
         hex(&h.finalize())
     }
 }

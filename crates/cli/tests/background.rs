@@ -1,0 +1,352 @@
+//! Background replacement judged on real photos through the real binary: the person's interior
+//! is untouched, no halo of the old background, the new background is the requested colour,
+//! hair keeps soft edges, canvas beyond the photo is filled only where the person does not
+//! reach the photo's edge.
+//!
+//! The photos: obama (dark skin, short dark-grey hair, a window with trees and red curtains
+//! behind), biden (white hair against a pale curtain), grace_hopper (grey hair, glasses, cap, a
+//! flag behind), astronaut (helmet and flags), obama3 (busy background).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use image::{GrayImage, RgbImage, RgbaImage};
+use serde_json::Value;
+use trueshot_matte::color::{delta_e2000, lab, to_linear_u8};
+
+const PHOTOS: [&str; 5] = [
+    "photos/samples/obama.jpg",
+    "photos/samples/biden.jpg",
+    "photos/samples/grace_hopper.jpg",
+    "photos/samples/astronaut.png",
+    "photos/samples/obama3.jpg",
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "trueshot-background-test-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The corporate preset with lossless PNG outputs, the given background and a cutout.
+fn guideline(dir: &Path, background: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("crates/guide/src/presets/corporate.toml"))
+        .unwrap()
+        .replace("format = \"jpeg\"", "format = \"png\"")
+        .replace("mode = \"keep\"", background);
+    let path = dir.join("guide.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn process(out: &Path, guide: &Path, extra: &[&str]) -> Vec<Value> {
+    let mut args: Vec<String> = vec![
+        "process".into(),
+        "--json".into(),
+        "--jobs".into(),
+        "2".into(),
+        "--out".into(),
+        out.display().to_string(),
+        "--guide".into(),
+        guide.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(PHOTOS.iter().map(|s| s.to_string()));
+    let run = Command::new(env!("CARGO_BIN_EXE_trueshot"))
+        .args(&args)
+        .current_dir(root())
+        .output()
+        .expect("run trueshot");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    serde_json::from_str::<Value>(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}{}", String::from_utf8_lossy(&run.stderr)))
+        .as_array()
+        .cloned()
+        .unwrap()
+}
+
+/// (photo name, variant name) of every headshot written.
+fn written(reports: &[Value]) -> Vec<(String, String)> {
+    reports
+        .iter()
+        .flat_map(|r| {
+            let name = r["name"].as_str().unwrap().to_string();
+            r["variants"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|v| v["status"] == "written")
+                .map(move |v| (name.clone(), v["name"].as_str().unwrap().to_string()))
+        })
+        .collect()
+}
+
+fn rgb(path: &Path) -> RgbImage {
+    image::open(path).unwrap().into_rgb8()
+}
+
+fn rgba(path: &Path) -> RgbaImage {
+    image::open(path).unwrap().into_rgba8()
+}
+
+/// Chamfer distance (pixels) from each pixel to the nearest pixel with alpha ≥ 128.
+fn distance_to_person(alpha: &GrayImage) -> Vec<f32> {
+    let (w, h) = (alpha.width() as usize, alpha.height() as usize);
+    let mut d: Vec<f32> = alpha
+        .pixels()
+        .map(|p| if p[0] >= 128 { 0.0 } else { 1e9 })
+        .collect();
+    for pass in 0..2 {
+        let ys: Vec<usize> = if pass == 0 {
+            (0..h).collect()
+        } else {
+            (0..h).rev().collect()
+        };
+        for &y in &ys {
+            let xs: Vec<usize> = if pass == 0 {
+                (0..w).collect()
+            } else {
+                (0..w).rev().collect()
+            };
+            for &x in &xs {
+                let i = y * w + x;
+                let mut v = d[i];
+                let dy: isize = if pass == 0 { -1 } else { 1 };
+                for (ox, oy, cost) in [(dy, 0, 1.0), (0, dy, 1.0), (-1, dy, 1.414), (1, dy, 1.414)]
+                {
+                    let (nx, ny) = (x as isize + ox, y as isize + oy);
+                    if nx >= 0 && ny >= 0 && (nx as usize) < w && (ny as usize) < h {
+                        v = v.min(d[ny as usize * w + nx as usize] + cost);
+                    }
+                }
+                d[i] = v;
+            }
+        }
+    }
+    d
+}
+
+fn lab_of(p: [u8; 3]) -> [f32; 3] {
+    lab(p.map(to_linear_u8))
+}
+
+#[test]
+fn over_black_and_over_white_differ_only_where_the_person_is_partly_transparent() {
+    let dir = scratch("black-white");
+    let black = process(
+        &dir.join("black"),
+        &guideline(&dir, "mode = \"color\"\ncolor = \"#000000\"\ncutout = true"),
+        &[],
+    );
+    let white = process(
+        &dir.join("white"),
+        &guideline(&dir, "mode = \"color\"\ncolor = \"#000000\"\ncutout = true"),
+        &["--background", "#ffffff"],
+    );
+    let made = written(&black);
+    assert_eq!(made, written(&white));
+    assert!(made.len() >= 8, "headshots made: {made:?}");
+    for (name, variant) in &made {
+        let b = rgb(&dir.join("black").join(format!("{name}.{variant}.png")));
+        let w = rgb(&dir.join("white").join(format!("{name}.{variant}.png")));
+        let cut = rgba(
+            &dir.join("black")
+                .join(format!("{name}.{variant}.cutout.png")),
+        );
+        let (mut inside, mut partial, mut outside) = (0usize, 0usize, 0usize);
+        for ((pb, pw), pc) in b.pixels().zip(w.pixels()).zip(cut.pixels()) {
+            match pc[3] {
+                255 => {
+                    assert_eq!(
+                        pb, pw,
+                        "{name}.{variant}: the person's interior changed with the background"
+                    );
+                    inside += 1;
+                }
+                0 => {
+                    assert_eq!(pb.0, [0, 0, 0], "{name}.{variant}: background over black");
+                    assert_eq!(
+                        pw.0,
+                        [255, 255, 255],
+                        "{name}.{variant}: background over white"
+                    );
+                    outside += 1;
+                }
+                _ => partial += 1,
+            }
+        }
+        let n = (b.width() * b.height()) as f32;
+        eprintln!(
+            "{name}.{variant}: person {:.3}, partly transparent {:.4}, background {:.3}",
+            inside as f32 / n,
+            partial as f32 / n,
+            outside as f32 / n
+        );
+        assert!(
+            inside as f32 / n > 0.2,
+            "{name}.{variant}: the person is there"
+        );
+        assert!(
+            outside as f32 / n > 0.1,
+            "{name}.{variant}: the background is replaced"
+        );
+        assert!(
+            partial as f32 / n < 0.12,
+            "{name}.{variant}: the edge is a band, not a fog"
+        );
+    }
+}
+
+#[test]
+fn no_halo_clean_background_and_soft_hair_over_a_brand_colour() {
+    let dir = scratch("brand");
+    let brand = [43u8, 87, 151];
+    let reports = process(
+        &dir,
+        &guideline(&dir, "mode = \"color\"\ncolor = \"#2b5797\"\ncutout = true"),
+        &[],
+    );
+    let made = written(&reports);
+    assert!(made.len() >= 8, "headshots made: {made:?}");
+    let want = lab_of(brand);
+    for (name, variant) in &made {
+        let out = rgb(&dir.join(format!("{name}.{variant}.png")));
+        let cut = rgba(&dir.join(format!("{name}.{variant}.cutout.png")));
+        let alpha = GrayImage::from_fn(cut.width(), cut.height(), |x, y| {
+            image::Luma([cut.get_pixel(x, y)[3]])
+        });
+        let dist = distance_to_person(&alpha);
+        // Band 2–6 px outside the person's edge: its mean colour is the new background's.
+        let mut band = [0.0f64; 3];
+        let mut n_band = 0usize;
+        let mut far = Vec::new();
+        for (i, p) in out.pixels().enumerate() {
+            let d = dist[i];
+            if (2.0..=6.0).contains(&d) {
+                for c in 0..3 {
+                    band[c] += f64::from(to_linear_u8(p[c]));
+                }
+                n_band += 1;
+            } else if d > 24.0 {
+                far.push(delta_e2000(lab_of(p.0), want));
+            }
+        }
+        let mean = lab(band.map(|v| (v / n_band.max(1) as f64) as f32));
+        let halo = delta_e2000(mean, want);
+        far.sort_by(f32::total_cmp);
+        let far_max = far.last().copied().unwrap_or(0.0);
+        // Hair: partly transparent pixels per edge pixel above the eyes.
+        let report = reports.iter().find(|r| r["name"] == name.as_str()).unwrap();
+        let v = report["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == variant.as_str())
+            .unwrap();
+        let eye_row = (v["framing"]["eye_line"].as_f64().unwrap() * f64::from(out.height())) as u32;
+        let (mut soft, mut edge) = (0usize, 0usize);
+        for y in 1..eye_row.min(alpha.height() - 1) {
+            for x in 1..alpha.width() - 1 {
+                let a = alpha.get_pixel(x, y)[0];
+                if a > 0 && a < 255 {
+                    soft += 1;
+                }
+                let person = |x: u32, y: u32| alpha.get_pixel(x, y)[0] >= 128;
+                if person(x, y)
+                    && (!person(x - 1, y)
+                        || !person(x + 1, y)
+                        || !person(x, y - 1)
+                        || !person(x, y + 1))
+                {
+                    edge += 1;
+                }
+            }
+        }
+        let hair = soft as f32 / edge.max(1) as f32;
+        eprintln!(
+            "{name}.{variant}: halo ΔE {halo:.2} ({n_band} px), far ΔE max {far_max:.2} ({} px), hair edge {hair:.2} px (report: {})",
+            far.len(),
+            v["matting"]
+        );
+        assert!(halo <= 3.0, "{name}.{variant}: halo ΔE {halo}");
+        assert!(
+            far_max <= 1.0,
+            "{name}.{variant}: far background ΔE {far_max}"
+        );
+        assert!(
+            hair >= 1.5,
+            "{name}.{variant}: hair edge {hair} px wide: a hard cut"
+        );
+    }
+}
+
+#[test]
+fn missing_canvas_is_new_background_unless_the_person_reaches_that_edge() {
+    let dir = scratch("canvas");
+    // Kept background: obama's web headshot needs room above his head that the photo lacks.
+    let keep = process(&dir.join("keep"), &guideline(&dir, "mode = \"keep\""), &[]);
+    let obama = |reports: &[Value], variant: &str| -> Value {
+        let r = reports.iter().find(|r| r["name"] == "obama").unwrap();
+        r["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == variant)
+            .unwrap()
+            .clone()
+    };
+    let web = obama(&keep, "web");
+    assert_eq!(web["status"], "rejected", "{web}");
+    assert!(web["missing"]["top"].as_f64().unwrap() > 0.05, "{web}");
+    // Replaced background: the same headshot is made, the new canvas is the brand colour, and
+    // the photo's own top edge (the head does not reach it) is not visible as a line.
+    let brand = process(
+        &dir.join("brand"),
+        &guideline(&dir, "mode = \"color\"\ncolor = \"#2b5797\""),
+        &[],
+    );
+    let web = obama(&brand, "web");
+    assert_eq!(web["status"], "written", "{web}");
+    assert_eq!(web["filled_with_background"], true, "{web}");
+    let img = rgb(&dir.join("brand/obama.web.png"));
+    let top = (web["missing"]["top"].as_f64().unwrap() * f64::from(img.height())) as u32;
+    assert!(top > 100);
+    for y in 0..top + 4 {
+        for x in 0..img.width() {
+            let beside_head = x < img.width() / 4 || x > img.width() * 3 / 4;
+            if y < top || beside_head {
+                assert_eq!(
+                    img.get_pixel(x, y).0,
+                    [43, 87, 151],
+                    "({x}, {y}) above the head"
+                );
+            }
+        }
+    }
+    // Biden's shoulders run out of the photo at the bottom and the sides: a web headshot would
+    // show them cut off in mid-air, so it is refused with advice.
+    let r = brand.iter().find(|r| r["name"] == "biden").unwrap();
+    let web = r["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "web")
+        .unwrap();
+    assert_eq!(web["status"], "rejected", "{web}");
+    assert!(
+        web["reason"]
+            .as_str()
+            .unwrap()
+            .contains("reach the photo's edge"),
+        "{web}"
+    );
+}
