@@ -876,12 +876,34 @@ fn write_index(out_dir: &Path, loaded: &Loaded, reports: &[(Value, bool)]) -> Re
             let vname = html_escape(v["name"].as_str().unwrap_or(""));
             if let Some(file) = v["file"].as_str() {
                 let f = &v["framing"];
+                let m = &v["matting"];
+                let matting = if m.is_object() {
+                    format!(
+                        " · new background{} · edge halo ΔE {} · hair edge {} px",
+                        if v["filled_with_background"] == true {
+                            " (also beyond the photo)"
+                        } else {
+                            ""
+                        },
+                        m["halo_delta_e"],
+                        m["hair_edge_width_px"]
+                    )
+                } else {
+                    String::new()
+                };
                 cells.push_str(&format!(
-                    "<figure><img src=\"{}\" alt=\"{vname} headshot of {}\"><figcaption>{vname} {}×{} · eye line {} · eye–chin {} · roll {}°</figcaption></figure>",
+                    "<figure><img src=\"{}\" alt=\"{vname} headshot of {}\"><figcaption>{vname} {}×{} · eye line {} · eye–chin {} · roll {}°{matting}</figcaption></figure>",
                     url_escape(file),
                     html_escape(name),
                     v["width"], v["height"], f["eye_line"], f["eye_to_chin"], f["roll_after"],
                 ));
+                if let Some(cut) = v["cutout"].as_str() {
+                    cells.push_str(&format!(
+                        "<figure class=\"cutout\"><img src=\"{}\" alt=\"{vname} cutout of {}\"><figcaption>{vname} cutout (transparent PNG)</figcaption></figure>",
+                        url_escape(cut),
+                        html_escape(name),
+                    ));
+                }
             } else {
                 cells.push_str(&format!(
                     "<figure class=\"refused\"><div>{vname}: not made</div><figcaption>{}</figcaption></figure>",
@@ -933,12 +955,13 @@ section.rejected, section.partial {{ border-left-color: #d90; }} section.error {
 h2 {{ font-size: 1.05rem; margin: 0 0 .5rem; }} small {{ color: #666; font-weight: normal; }}
 .row {{ display: flex; flex-wrap: wrap; gap: .8rem; align-items: flex-end; }}
 figure {{ margin: 0; }} img {{ height: 240px; display: block; border: 1px solid #ccc; }}
-img.sheet {{ height: 160px; }} figcaption {{ font-size: .8rem; color: #555; max-width: 320px; }}
+img.sheet {{ height: 160px; }}
+.cutout img {{ background: repeating-conic-gradient(#ccc 0 25%, #fff 0 50%) 0 0 / 16px 16px; }} figcaption {{ font-size: .8rem; color: #555; max-width: 320px; }}
 .refused div {{ height: 240px; width: 180px; display: flex; align-items: center; justify-content: center; background: #f3f3f3; color: #a60; border: 1px dashed #d90; }}
 li.fail {{ color: #b22; }} li.warn {{ color: #8a5a00; }} li.pass {{ color: #2a7; }}
 </style></head><body>
 <h1>trueshot contact sheet</h1>
-<p>Guideline <b>{guide}</b> ({source}). Every picture is the real photo, cropped, levelled and resampled — nothing generated.</p>
+<p>Guideline <b>{guide}</b> ({source}). Every person is the real photo, cropped, levelled and resampled — nothing generated; where the guideline replaces the background, only the background is new.</p>
 {rows}</body></html>
 "#,
         guide = html_escape(&loaded.guide.name),

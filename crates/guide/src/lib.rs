@@ -120,7 +120,8 @@ section! {
         gradient: GradientShape = GradientShape::Linear,
         /// Background photo (mode = "image"), relative to the guideline file.
         image: Option<String>,
-        /// Blur of the background photo, in output pixels.
+        /// Blur, about its radius in output pixels: of the background photo (mode "image"), or of
+        /// the photo's own background (mode "blur"; 0 there means 2 % of the output's long side).
         blur_px: f32 [Spec::Range(0.0, 200.0)] = 0.0,
         /// Also write a transparent PNG cutout.
         cutout: bool = false,

@@ -246,12 +246,17 @@ impl Cutout {
             vec![0.0; lw * lh],
         ];
         let mut count = vec![0.0f32; lw * lh];
+        let block_x: Vec<usize> = (0..w).map(|x| x / s).collect();
         for y in 0..h {
-            for x in 0..w {
-                let (i, j) = ((y * w + x) * 3, (y / s) * lw + x / s);
-                for (c, plane) in sums.iter_mut().enumerate() {
-                    plane[j] += f32::from(raw[i + c]);
-                }
+            let row = (y / s) * lw;
+            for (px, &bx) in raw[y * w * 3..(y + 1) * w * 3]
+                .chunks_exact(3)
+                .zip(&block_x)
+            {
+                let j = row + bx;
+                sums[0][j] += f32::from(px[0]);
+                sums[1][j] += f32::from(px[1]);
+                sums[2][j] += f32::from(px[2]);
                 count[j] += 255.0;
             }
         }
@@ -302,14 +307,19 @@ impl Cutout {
         let mut alpha = Plane::new(w, h, 0.0);
         let mut partial = Vec::new();
         for y in 0..h {
-            for x in 0..w {
+            let fixed = fit.fixed_row(y);
+            for (x, &bx) in block_x.iter().enumerate() {
                 let i = y * w + x;
                 if !all_inside && !in_photo(Point::new(x as f32 + 0.5, y as f32 + 0.5)) {
                     continue;
                 }
-                let a = match fit.fixed_at(x, y) {
-                    Some(a) => a,
-                    None => {
+                let a = match fixed[bx] {
+                    0 => continue,
+                    1 => {
+                        alpha.data[i] = 1.0;
+                        continue;
+                    }
+                    _ => {
                         let rgb = [0, 1, 2].map(|c| f32::from(raw[i * 3 + c]) / 255.0);
                         fit.alpha_at(x, y, rgb)
                     }

@@ -141,12 +141,13 @@ impl Plane {
         let (w, h) = (self.width.div_ceil(s), self.height.div_ceil(s));
         let mut sum = vec![0.0f32; w * h];
         let mut count = vec![0u32; w * h];
+        let block_x: Vec<usize> = (0..self.width).map(|x| x / s).collect();
         for y in 0..self.height {
             let row = &self.data[y * self.width..(y + 1) * self.width];
             let base = (y / s) * w;
-            for (x, &v) in row.iter().enumerate() {
-                sum[base + x / s] += v;
-                count[base + x / s] += 1;
+            for (&v, &bx) in row.iter().zip(&block_x) {
+                sum[base + bx] += v;
+                count[base + bx] += 1;
             }
         }
         Plane {

@@ -169,22 +169,21 @@ pub struct Coefficients {
 }
 
 impl Coefficients {
-    /// The refined alpha of full-size pixel `(x, y)` when it does not depend on its colour.
-    #[inline]
-    pub fn fixed_at(&self, x: usize, y: usize) -> Option<f32> {
-        match self.fixed[(y / self.shrink) * self.stride + x / self.shrink] {
-            0 => Some(0.0),
-            1 => Some(1.0),
-            _ => None,
-        }
+    /// For full-size row `y`, per block of the shrunk row: 0 or 1 when every pixel of the block
+    /// takes that alpha whatever its colour, −1 when it must be computed
+    /// ([`Coefficients::alpha_at`]). Pixel `x` is in block `x / shrink`.
+    pub fn fixed_row(&self, y: usize) -> &[i8] {
+        let start = (y / self.shrink) * self.stride;
+        &self.fixed[start..start + self.stride]
+    }
+
+    pub fn shrink(&self) -> usize {
+        self.shrink
     }
 
     /// The refined alpha of full-size pixel `(x, y)` whose sRGB colour (0..1) is `rgb`.
     #[inline]
     pub fn alpha_at(&self, x: usize, y: usize, rgb: [f32; 3]) -> f32 {
-        if let Some(v) = self.fixed_at(x, y) {
-            return v;
-        }
         let near = self.grid.at(&self.reach, x, y);
         if near <= 1e-6 {
             return 0.0;

@@ -63,7 +63,7 @@ impl Matting {
         }
         // Loading takes a while: do it without holding the lock (two threads may both load the
         // same plan once; the second simply replaces the first).
-        let (w, h) = SIZES[i];
+        let (w, h) = size(i);
         let net = Arc::new(Net::load_stateless(
             &self.store,
             "rvm",
@@ -91,7 +91,7 @@ impl Matting {
                 d(a).total_cmp(&d(b))
             })
             .unwrap_or(1);
-        let (w, h) = SIZES[i];
+        let (w, h) = size(i);
         let net = self.plan(i)?;
         let to_photo = Affine::scale_translate(rw / w as f32, rh / h as f32, x0, y0);
         let to_analysis =
@@ -111,6 +111,10 @@ impl Matting {
             to_photo,
         })
     }
+}
+
+fn size(i: usize) -> (usize, usize) {
+    SIZES[i]
 }
 
 fn poisoned<T>(_: std::sync::PoisonError<T>) -> VisionError {
