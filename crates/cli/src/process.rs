@@ -464,6 +464,9 @@ fn make_headshots(
                     .collect();
                 match trueshot_matte::region(&outs, image.width(), image.height()) {
                     Some(rect) => {
+                        matting
+                            .prepare(rect)
+                            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                         let t = std::time::Instant::now();
                         let m = matting
                             .matte(&view, rect)
