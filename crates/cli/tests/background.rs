@@ -350,3 +350,36 @@ fn missing_canvas_is_new_background_unless_the_person_reaches_that_edge() {
         "{web}"
     );
 }
+
+#[test]
+fn a_bad_background_is_a_clear_error_before_any_photo_is_touched() {
+    let dir = scratch("bad");
+    for (spec, expect) in [
+        ("image:photos/bad/text.jpg", "photos/bad/text.jpg"),
+        ("image:photos/bad/bomb.png", "photos/bad/bomb.png"),
+        ("image:photos/none.jpg", "photos/none.jpg: cannot read"),
+        ("purple", "--background purple: expected keep, #RRGGBB"),
+        ("gradient:#ffffff", "--background gradient:#ffffff"),
+    ] {
+        let out = dir.join("out");
+        let run = Command::new(env!("CARGO_BIN_EXE_trueshot"))
+            .args(["process", "--out"])
+            .arg(&out)
+            .args(["--background", spec, "photos/samples/obama.jpg"])
+            .current_dir(root())
+            .output()
+            .expect("run trueshot");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{spec}: {stderr}");
+        assert!(stderr.contains(expect), "{spec}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{spec}: {stderr}");
+        let made = std::fs::read_dir(&out)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| e.path().is_file())
+                    .count()
+            })
+            .unwrap_or(0);
+        assert_eq!(made, 0, "{spec}: nothing is written");
+    }
+}
