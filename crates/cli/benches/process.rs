@@ -172,7 +172,8 @@ fn matting_setup() -> &'static MattingSetup {
 #[divan::bench(sample_count = 15)]
 fn matting_net(bencher: divan::Bencher) {
     let s = matting_setup();
-    bencher.bench(|| trueshot_matte::seed(&s.matting.matte(&s.view, s.region).unwrap()).width);
+    bencher
+        .bench(|| trueshot_matte::seed(&s.matting.matte(&s.view, s.region).unwrap(), None).width);
 }
 
 /// The net, then for each of the three headshots the edge refinement, foreground colours and
@@ -182,7 +183,7 @@ fn matting_three_variants(bencher: divan::Bencher) {
     let s = matting_setup();
     let (w, h) = s.size;
     bencher.bench(|| {
-        let matte = trueshot_matte::seed(&s.matting.matte(&s.view, s.region).unwrap());
+        let matte = trueshot_matte::seed(&s.matting.matte(&s.view, s.region).unwrap(), None);
         let mut partial = 0.0;
         for (plan, headshot) in s.plans.iter().zip(&s.headshots) {
             let cut = trueshot_matte::Cutout::new(headshot.clone(), &matte, &plan.to_output, w, h);

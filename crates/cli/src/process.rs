@@ -471,7 +471,9 @@ fn make_headshots(
                         let m = matting
                             .matte(&view, rect)
                             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                        let m = trueshot_matte::seed(&m);
+                        // The subject is the main face's person: the piece holding its nose tip.
+                        let nose = face.point(trueshot_vision::mesh::NOSE_TIP);
+                        let m = trueshot_matte::seed(&m, Some(nose));
                         report["background"]["matting_ms"] =
                             json!(r1(t.elapsed().as_secs_f32() * 1e3));
                         report["background"]["matte_region"] = json!(rect.map(r1));
@@ -491,16 +493,27 @@ fn make_headshots(
             if !plan.missing.any() {
                 return true;
             }
-            let missing = [plan.missing.top, plan.missing.bottom, plan.missing.left, plan.missing.right];
-            let cut = match edges {
-                Some(e) => missing.iter().zip(e).any(|(&m, person)| m > 0.0 && person > 0.01),
-                None => true,
+            // The sides where canvas is missing *and* the person reaches the photo's edge.
+            let m = plan.missing;
+            let reached = |side: usize, depth: f32| -> f32 {
+                match edges {
+                    Some(e) if e[side] > 0.01 => depth,
+                    Some(_) => 0.0,
+                    None => depth,
+                }
             };
+            let blocked = trueshot_frame::Missing {
+                top: reached(0, m.top),
+                bottom: reached(1, m.bottom),
+                left: reached(2, m.left),
+                right: reached(3, m.right),
+            };
+            let cut = blocked.any();
             if cut {
                 variants[*at]["status"] = json!("rejected");
                 variants[*at]["reason"] = json!(format!(
                     "{} {}×{} needs more of the scene than the photo shows, and you reach the photo's edge there: {}",
-                    variant.name, variant.width, variant.height, plan.missing.advice()
+                    variant.name, variant.width, variant.height, blocked.advice()
                 ));
             } else {
                 variants[*at]["filled_with_background"] = json!(true);

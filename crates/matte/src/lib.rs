@@ -106,10 +106,12 @@ pub fn person_at_edges(matte: &Matte, photo_w: u32, photo_h: u32) -> [f32; 4] {
 /// RVM run on a single photo (its recurrent state empty) leaves faint smoke around the head over
 /// busy backgrounds, and now and then a thin spur where dark branches or a picture frame meet the
 /// hair. The mask is the alpha above 0.5, opened (eroded, then dilated) by a 5×5 square, which
-/// removes spurs narrower than 5 matte pixels, reduced to the person's own pieces (connected
-/// parts at least a tenth the size of the largest), with small enclosed holes filled (a badge or
-/// a bright shirt button the net took for background).
-pub fn seed(matte: &Matte) -> Matte {
+/// removes spurs narrower than 5 matte pixels, reduced to the subject: the connected part that
+/// holds `subject` (a point of the main face, in photo pixels), so that other people and stray
+/// pieces in the frame become background; without that point (or when it falls outside the
+/// mask), the parts at least a tenth the size of the largest. Small enclosed holes are filled (a
+/// badge or a bright shirt button the net took for background).
+pub fn seed(matte: &Matte, subject: Option<Point>) -> Matte {
     let (w, h) = (matte.width, matte.height);
     let bin = Plane {
         width: w,
@@ -127,11 +129,20 @@ pub fn seed(matte: &Matte) -> Matte {
         .box_mean(R)
         .map(|v| f32::from(u8::from(v > 0.001)));
     let mut person: Vec<bool> = opened.data.iter().map(|&v| v > 0.5).collect();
-    // Person pieces: keep the large ones.
+    // Person pieces: the subject's, or the large ones.
     let (labels, sizes) = components(&person, w, h, true);
+    let at = subject
+        .and_then(|p| Some(matte.to_photo.inverse()?.apply(p)))
+        .filter(|m| m.x >= 0.0 && m.y >= 0.0 && (m.x as usize) < w && (m.y as usize) < h)
+        .map(|m| m.y as usize * w + m.x as usize)
+        .filter(|&i| person[i]);
     let largest = sizes.iter().copied().max().unwrap_or(0);
     for (p, &l) in person.iter_mut().zip(&labels) {
-        if *p && sizes[l] * 10 < largest {
+        let keep = match at {
+            Some(i) => l == labels[i],
+            None => sizes[l] * 10 >= largest,
+        };
+        if *p && !keep {
             *p = false;
         }
     }
