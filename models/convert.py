@@ -168,6 +168,11 @@ def main():
                 if digest != spec["sha256"]:
                     fail(f"{m['id']}: {spec['path']} has SHA-256 {digest}, the manifest pins {spec['sha256']}")
                 paths.append(dest)
+            if m["format"] == "library":
+                # A runtime's shared library (ONNX Runtime), used as it is.
+                os.replace(paths[0], os.path.join(out, m["id"] + ".so"))
+                print(f"converted {m['id']}", flush=True)
+                continue
             tmp = os.path.join(work, m["id"] + ".onnx")
             log = os.path.join(out, m["id"] + ".convert.log")
             if m["format"] == "tflite":

@@ -142,6 +142,8 @@ fn ensure_package(pkg: &PackageSpec, dir: &Path) -> Result<PathBuf> {
                 "cp",
                 "--platform",
                 "manylinux2014_x86_64",
+                "--platform",
+                "manylinux_2_28_x86_64",
                 "-d",
             ])
             .arg(&tmp)

@@ -477,6 +477,7 @@ fn make_headshots(
                         report["background"]["matting_ms"] =
                             json!(r1(t.elapsed().as_secs_f32() * 1e3));
                         report["background"]["matte_region"] = json!(rect.map(r1));
+                        report["background"]["matting_runtime"] = json!(matting.runtime().as_str());
                         Some(m)
                     }
                     None => None,

@@ -29,7 +29,7 @@ use serde::Serialize;
 pub use body::{joint, Body, Joint};
 pub use detect::Detection;
 pub use face::{head_pose, mesh, Eye, Face, HeadPose, Point3};
-pub use matte::{Matte, Matting};
+pub use matte::{Matte, Matting, MattingRuntime};
 pub use models::{Manifest, ModelStatus, ModelStore};
 pub use segment::CrownSource;
 pub use view::{resize, PhotoView, ANALYSIS_LONG_SIDE};

@@ -8,10 +8,15 @@
 //! person from a busy background. Edge detail at output resolution comes later, from a guided
 //! filter on the rendered headshot (crate `trueshot-matte`).
 //!
-//! tract fixes shapes at load, so there is one plan per input size: 416×512 (portrait), 512×512
-//! and 512×416 (landscape), loaded on first use. A region of another aspect is stretched to the
-//! nearest of the three (by at most about 12 %), and the alpha is mapped back with the same
-//! stretch.
+//! The input is one of three sizes: 416×512 (portrait), 512×512 and 512×416 (landscape). A region
+//! of another aspect is stretched to the nearest of the three (by at most about 12 %), and the
+//! alpha is mapped back with the same stretch.
+//!
+//! Two runtimes: ONNX Runtime when `trueshot models fetch` has put its library in the cache (the
+//! CPU build from the pinned PyPI wheel, loaded at run time, one thread per run, a session per
+//! worker kept in a pool), about twice as fast as tract on this net; otherwise tract, with one
+//! plan per input size (tract fixes shapes at load) loaded on first use. Both run the same ONNX
+//! file; a test checks that their alphas agree.
 
 use std::sync::{Arc, Mutex};
 
@@ -24,10 +29,37 @@ use crate::{PhotoView, VisionError};
 /// The input sizes (width, height) the matting net is run at.
 const SIZES: [(usize, usize); 3] = [(416, 512), (512, 512), (512, 416)];
 
-/// Robust Video Matting, loaded per input size on first use and shared between threads.
+/// Robust Video Matting, shared between threads.
 pub struct Matting {
     store: ModelStore,
-    plans: Mutex<Vec<Option<Arc<Net>>>>,
+    backend: Backend,
+}
+
+enum Backend {
+    /// One plan per input size, loaded on first use.
+    Tract(Mutex<Vec<Option<Arc<Net>>>>),
+    /// Sessions not in use (a worker takes one, or makes one, and puts it back).
+    Ort {
+        environment: ort::environment::Environment,
+        model: Vec<u8>,
+        idle: Mutex<Vec<ort::session::Session>>,
+    },
+}
+
+/// Which runtime runs the matting net.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MattingRuntime {
+    Tract,
+    OnnxRuntime,
+}
+
+impl MattingRuntime {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MattingRuntime::Tract => "tract",
+            MattingRuntime::OnnxRuntime => "onnxruntime 1.31.1",
+        }
+    }
 }
 
 /// An alpha matte of part of a photo.
@@ -43,22 +75,54 @@ pub struct Matte {
 }
 
 impl Matting {
-    /// Checks that the model is in the cache; the plans themselves load on first use (about
+    /// Checks that the model is in the cache and picks the runtime: ONNX Runtime when its
+    /// library is in the cache and loads, else tract (tract's plans load on first use, about
     /// 0.3 s each).
     pub fn load(store: &ModelStore) -> Result<Matting, VisionError> {
+        Self::load_with(store, true)
+    }
+
+    /// As [`Matting::load`], with tract whatever is in the cache when `allow_ort` is false.
+    pub fn load_with(store: &ModelStore, allow_ort: bool) -> Result<Matting, VisionError> {
         let spec = crate::Manifest::builtin()
             .model("rvm")
             .ok_or_else(|| VisionError::Internal("model rvm is not in the manifest".into()))?;
         // Verify now, so that a missing model is reported before any photo is touched.
-        store.read_verified(spec)?;
+        let model = store.read_verified(spec)?;
+        let ort = if allow_ort {
+            ort_environment(store)
+        } else {
+            None
+        };
+        let backend = match ort {
+            Some(environment) => Backend::Ort {
+                environment,
+                model,
+                idle: Mutex::new(Vec::new()),
+            },
+            None => Backend::Tract(Mutex::new(vec![None; SIZES.len()])),
+        };
         Ok(Matting {
             store: store.clone(),
-            plans: Mutex::new(vec![None; SIZES.len()]),
+            backend,
         })
     }
 
+    /// The runtime in use.
+    pub fn runtime(&self) -> MattingRuntime {
+        match self.backend {
+            Backend::Tract(_) => MattingRuntime::Tract,
+            Backend::Ort { .. } => MattingRuntime::OnnxRuntime,
+        }
+    }
+
     fn plan(&self, i: usize) -> Result<Arc<Net>, VisionError> {
-        if let Some(p) = &self.plans.lock().map_err(poisoned)?[i] {
+        let Backend::Tract(plans) = &self.backend else {
+            return Err(VisionError::Internal(
+                "tract plan asked of ONNX Runtime".into(),
+            ));
+        };
+        if let Some(p) = &plans.lock().map_err(poisoned)?[i] {
             return Ok(p.clone());
         }
         // Loading takes a while: do it without holding the lock (two threads may both load the
@@ -71,15 +135,69 @@ impl Matting {
             [1, h, w, 3],
             &["pha"],
         )?);
-        self.plans.lock().map_err(poisoned)?[i] = Some(net.clone());
+        plans.lock().map_err(poisoned)?[i] = Some(net.clone());
         Ok(net)
+    }
+
+    /// A new ONNX Runtime session on one thread (about 0.2 s).
+    fn ort_session(&self) -> Result<ort::session::Session, VisionError> {
+        let Backend::Ort {
+            environment, model, ..
+        } = &self.backend
+        else {
+            return Err(VisionError::Internal("ONNX Runtime asked of tract".into()));
+        };
+        ort::session::Session::builder(environment)
+            .map_err(fail)?
+            .with_intra_threads(1)
+            .map_err(fail)?
+            .with_inter_threads(1)
+            .map_err(fail)?
+            .commit_from_memory(model)
+            .map_err(fail)
+    }
+
+    /// Runs the net on one NHWC input of `w × h` with ONNX Runtime.
+    fn run_ort(&self, input: Vec<f32>, w: usize, h: usize) -> Result<Vec<f32>, VisionError> {
+        let Backend::Ort { idle, .. } = &self.backend else {
+            return Err(VisionError::Internal("ONNX Runtime asked of tract".into()));
+        };
+        let taken = idle.lock().map_err(poisoned)?.pop();
+        let mut session = match taken {
+            Some(s) => s,
+            None => self.ort_session()?,
+        };
+        let zero = || ort::value::Tensor::from_array(([1usize, 1, 1, 1], vec![0.0f32]));
+        let alpha = {
+            let inputs = ort::inputs![
+                "src" => ort::value::Tensor::from_array(([1usize, h, w, 3], input)).map_err(fail)?,
+                "r1i:0" => zero().map_err(fail)?,
+                "r2i:0" => zero().map_err(fail)?,
+                "r3i:0" => zero().map_err(fail)?,
+                "r4i:0" => zero().map_err(fail)?,
+            ];
+            let outputs = session.run(inputs).map_err(fail)?;
+            let (_, data) = outputs["pha"].try_extract_tensor::<f32>().map_err(fail)?;
+            data.to_vec()
+        };
+        idle.lock().map_err(poisoned)?.push(session);
+        Ok(alpha)
     }
 
     /// Loads the plan that [`Matting::matte`] will use for `rect` (about 0.3 s the first time
     /// for each of the three input shapes; nothing afterwards), so that timing `matte` measures
     /// the matting alone.
     pub fn prepare(&self, rect: [f32; 4]) -> Result<(), VisionError> {
-        self.plan(nearest(rect)).map(|_| ())
+        match &self.backend {
+            Backend::Tract(_) => self.plan(nearest(rect)).map(|_| ()),
+            Backend::Ort { idle, .. } => {
+                if idle.lock().map_err(poisoned)?.is_empty() {
+                    let session = self.ort_session()?;
+                    idle.lock().map_err(poisoned)?.push(session);
+                }
+                Ok(())
+            }
+        }
     }
 
     /// The alpha matte of the photo rectangle `[x0, x1) × [y0, y1)` (photo pixels; it should lie
@@ -89,18 +207,22 @@ impl Matting {
         let (rw, rh) = ((x1 - x0).max(1.0), (y1 - y0).max(1.0));
         let i = nearest(rect);
         let (w, h) = SIZES[i];
-        let net = self.plan(i)?;
+
         let to_photo = Affine::scale_translate(rw / w as f32, rh / h as f32, x0, y0);
         let to_analysis =
             Affine::scale_translate(view.scale, view.scale, 0.0, 0.0).then_after(&to_photo);
         let input = view.sample(&to_analysis, w, h, 0.0, 1.0);
-        let out = net.run(input)?;
-        let alpha = out
-            .into_iter()
-            .next()
-            .map(|o| o.values)
-            .filter(|a| a.len() == w * h)
-            .ok_or_else(|| VisionError::Internal("matting output size".into()))?;
+        let alpha = match self.backend {
+            Backend::Tract(_) => self
+                .plan(i)?
+                .run(input)?
+                .into_iter()
+                .next()
+                .map(|o| o.values),
+            Backend::Ort { .. } => Some(self.run_ort(input, w, h)?),
+        }
+        .filter(|a| a.len() == w * h)
+        .ok_or_else(|| VisionError::Internal("matting output size".into()))?;
         Ok(Matte {
             width: w,
             height: h,
@@ -123,6 +245,41 @@ fn nearest(rect: [f32; 4]) -> usize {
             d(a).total_cmp(&d(b))
         })
         .unwrap_or(1)
+}
+
+fn fail(e: impl std::fmt::Display) -> VisionError {
+    VisionError::Inference {
+        model: "rvm",
+        reason: format!("ONNX Runtime: {e}"),
+    }
+}
+
+/// ONNX Runtime's environment, when its library is in the cache and loads (once per process: the
+/// library cannot be loaded twice).
+fn ort_environment(store: &ModelStore) -> Option<ort::environment::Environment> {
+    static ENV: std::sync::OnceLock<Option<ort::environment::Environment>> =
+        std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        let spec = crate::Manifest::builtin().model("onnxruntime")?;
+        // Checks the library against its lock file before loading it.
+        store.read_verified(spec).ok()?;
+        let path = store.model_path(spec);
+        match ort::init_from(&path).map(|b| b.with_telemetry(false).build()) {
+            Ok(Ok(env)) => Some(env),
+            Ok(Err(e)) => {
+                tracing::warn!("ONNX Runtime did not start ({e}); the matting net runs on tract");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "cannot load {} ({e}); the matting net runs on tract",
+                    path.display()
+                );
+                None
+            }
+        }
+    })
+    .clone()
 }
 
 fn poisoned<T>(_: std::sync::PoisonError<T>) -> VisionError {

@@ -49,7 +49,8 @@ pub struct PackageSpec {
 pub struct ModelSpec {
     pub id: String,
     pub package: String,
-    /// `tflite` or `tfjs`.
+    /// `tflite` or `tfjs` (a net converted to ONNX), or `library` (a runtime's shared library,
+    /// copied as it is).
     pub format: String,
     pub files: Vec<FileSpec>,
     pub licence: String,
@@ -84,6 +85,15 @@ impl Manifest {
 }
 
 impl ModelSpec {
+    /// The file in the cache: `<id>.onnx` for a net, `<id>.so` for a runtime library.
+    pub fn file_name(&self) -> String {
+        if self.format == "library" {
+            format!("{}.so", self.id)
+        } else {
+            format!("{}.onnx", self.id)
+        }
+    }
+
     /// One digest over the pinned source files: what the ONNX file was made from.
     pub fn source_digest(&self) -> String {
         let mut h = Sha256::new();
@@ -141,11 +151,12 @@ impl ModelStore {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
-    pub fn model_path(&self, id: &str) -> PathBuf {
-        self.dir.join(format!("{id}.onnx"))
+    /// Where a model's file lives: `<id>.onnx`, or `<id>.so` for a runtime library.
+    pub fn model_path(&self, spec: &ModelSpec) -> PathBuf {
+        self.dir.join(spec.file_name())
     }
-    fn lock_path(&self, id: &str) -> PathBuf {
-        self.dir.join(format!("{id}.onnx.lock"))
+    fn lock_path(&self, spec: &ModelSpec) -> PathBuf {
+        self.dir.join(format!("{}.lock", spec.file_name()))
     }
 
     /// Checks a model against its lock file (hashes the ONNX file: a few milliseconds).
@@ -163,7 +174,7 @@ impl ModelStore {
 
     /// Reads a model's ONNX bytes after checking them against the lock file.
     pub fn read_verified(&self, spec: &ModelSpec) -> Result<Vec<u8>, VisionError> {
-        let path = self.model_path(&spec.id);
+        let path = self.model_path(spec);
         let missing = || VisionError::ModelMissing {
             id: spec.id.clone(),
             dir: self.dir.clone(),
@@ -178,7 +189,7 @@ impl ModelStore {
                 })
             }
         };
-        let lock = std::fs::read_to_string(self.lock_path(&spec.id)).map_err(|_| missing())?;
+        let lock = std::fs::read_to_string(self.lock_path(spec)).map_err(|_| missing())?;
         let field = |k: &str| {
             lock.lines()
                 .find_map(|l| l.strip_prefix(k).map(str::trim).map(str::to_string))
@@ -200,7 +211,7 @@ impl ModelStore {
 
     /// Records a freshly converted model (called by the fetch command after conversion).
     pub fn write_lock(&self, spec: &ModelSpec) -> std::io::Result<()> {
-        let bytes = std::fs::read(self.model_path(&spec.id))?;
+        let bytes = std::fs::read(self.model_path(spec))?;
         let text = format!(
             "source {}\nonnx {}\n",
             spec.source_digest(),
@@ -208,7 +219,7 @@ impl ModelStore {
         );
         let tmp = self.dir.join(format!(".{}.lock.tmp", spec.id));
         std::fs::write(&tmp, text)?;
-        std::fs::rename(tmp, self.lock_path(&spec.id))
+        std::fs::rename(tmp, self.lock_path(spec))
     }
 }
 
@@ -235,7 +246,10 @@ mod tests {
                 model.id,
                 model.package
             );
-            assert!(matches!(model.format.as_str(), "tflite" | "tfjs"));
+            assert!(matches!(
+                model.format.as_str(),
+                "tflite" | "tfjs" | "library"
+            ));
             for f in &model.files {
                 assert_eq!(f.sha256.len(), 64);
             }
