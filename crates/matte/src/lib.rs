@@ -458,7 +458,7 @@ impl Cutout {
                         band.1[c] += f64::from(background[c].data[i]);
                     }
                     band.2 += 1;
-                } else if d > 24.0 && x % 6 == 0 && y % 6 == 0 {
+                } else if d > 24.0 && x % 12 == 0 && y % 12 == 0 {
                     let p = composite.get_pixel(x as u32, y as u32);
                     let got = color::lab(std::array::from_fn(|c| color::to_linear_u8(p[c])));
                     let want = color::lab(std::array::from_fn(|c| background[c].data[i]));
@@ -519,7 +519,7 @@ pub struct Quality {
     /// here. `None` when the headshot has no background.
     pub halo_delta_e: Option<f32>,
     /// CIEDE2000 between the result and the new background more than 24 px from the person:
-    /// mean and maximum (every sixth pixel in each direction).
+    /// mean and maximum (every twelfth pixel in each direction).
     pub far_delta_e_mean: Option<f32>,
     pub far_delta_e_max: Option<f32>,
     /// Partly transparent pixels per edge pixel above the eyes: about 1 for a hard cut, more
