@@ -156,7 +156,7 @@ fn matting_setup() -> &'static MattingSetup {
         let region = trueshot_matte::region(&outs, w, h).unwrap();
         let matting =
             trueshot_vision::Matting::load(&ModelStore::new(ModelStore::default_dir())).unwrap();
-        matting.matte(&view, region).unwrap(); // loads the plan for this input size
+        matting.prepare(region).unwrap(); // ONNX Runtime session, or tract plan for this size
         MattingSetup {
             view,
             plans,

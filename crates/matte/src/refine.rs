@@ -177,10 +177,6 @@ impl Coefficients {
         &self.fixed[start..start + self.stride]
     }
 
-    pub fn shrink(&self) -> usize {
-        self.shrink
-    }
-
     /// The refined alpha of full-size pixel `(x, y)` whose sRGB colour (0..1) is `rgb`.
     #[inline]
     pub fn alpha_at(&self, x: usize, y: usize, rgb: [f32; 3]) -> f32 {
