@@ -109,6 +109,20 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
         perception: perception.as_ref(),
         matting: matting.as_ref(),
         backdrop_photo: backdrop_photo.as_ref(),
+        // The background photo at each variant's size, made once for the batch.
+        backdrop_planes: match &backdrop_photo {
+            Some(photo) if !todo.is_empty() => loaded
+                .guide
+                .variant
+                .iter()
+                .map(|v| {
+                    let (w, h) = (v.width as usize, v.height as usize);
+                    let blur = loaded.guide.background.blur_px;
+                    ((w, h), trueshot_matte::photo_backdrop(photo, w, h, blur))
+                })
+                .collect(),
+            _ => BTreeMap::new(),
+        },
     };
     let n_workers = args
         .jobs
@@ -545,7 +559,7 @@ fn make_headshots(
                         outputs.push(file);
                     }
                     if replace {
-                        let backdrop = backdrop(&guide.background, stages.backdrop_photo, &plan);
+                        let backdrop = backdrop(&guide.background, stages, &plan);
                         let (composite, bg) = cut.composite(&backdrop);
                         let eye_row =
                             (plan.achieved.eye_line * plan.height as f32).max(0.0) as usize;
@@ -630,14 +644,16 @@ struct Stages<'a> {
     perception: Option<&'a Perception>,
     matting: Option<&'a Matting>,
     backdrop_photo: Option<&'a RgbImage>,
+    backdrop_planes: BTreeMap<(usize, usize), [trueshot_matte::Plane; 3]>,
 }
 
 /// The backdrop of one headshot, from the guideline's background section.
 fn backdrop<'a>(
     b: &trueshot_guide::Background,
-    photo: Option<&'a RgbImage>,
+    stages: &'a Stages,
     plan: &trueshot_frame::Plan,
 ) -> Backdrop<'a> {
+    let photo = stages.backdrop_photo;
     let c = |c: Option<trueshot_guide::Color>| c.map_or([255, 255, 255], |c| c.0);
     match (b.mode, photo) {
         (BackgroundMode::Gradient, _) => Backdrop::Gradient {
@@ -649,6 +665,9 @@ fn backdrop<'a>(
         (BackgroundMode::Image, Some(photo)) => Backdrop::Image {
             photo,
             blur_px: b.blur_px,
+            prepared: stages
+                .backdrop_planes
+                .get(&(plan.width as usize, plan.height as usize)),
         },
         (BackgroundMode::Blur, _) => Backdrop::Blur { blur_px: b.blur_px },
         _ => Backdrop::Color(c(b.color)),

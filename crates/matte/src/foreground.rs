@@ -116,22 +116,7 @@ pub fn estimate(rgb: &[u8], alpha: &Plane, partial: &[u32]) -> Vec<[f32; 3]> {
             .zip(&ma1, |num, den| num / (1.0 - den + TINY))
     });
     let grid1 = Enlarger::new(s1, w1, h1, w, h);
-    let f1: Vec<[f32; 3]> = partial
-        .iter()
-        .map(|&i| {
-            let i = i as usize;
-            let (x, y) = (i % w, i / w);
-            let a = alpha.data[i];
-            std::array::from_fn(|c| {
-                correct(
-                    lin(i, c),
-                    a,
-                    grid1.at(&f_mean1[c], x, y),
-                    grid1.at(&b_mean1[c], x, y),
-                )
-            })
-        })
-        .collect();
+    let f1 = corrected(partial, alpha, &lin, &grid1, &f_mean1, &b_mean1);
 
     // Pass 2, 2× smaller, small window: add αF of the partial pixels to the block sums.
     for (&i, f) in partial.iter().zip(&f1) {
@@ -169,6 +154,19 @@ pub fn estimate(rgb: &[u8], alpha: &Plane, partial: &[u32]) -> Vec<[f32; 3]> {
         .zip(&ma2, |num, den| num / (1.0 - den + TINY))
     });
     let grid2 = Enlarger::new(s2, w2, h2, w, h);
+    corrected(partial, alpha, &lin, &grid2, &f_mean2, &b_mean2)
+}
+
+/// F at each partial pixel from the local means (shrunk planes looked up through `grid`).
+fn corrected(
+    partial: &[u32],
+    alpha: &Plane,
+    lin: &impl Fn(usize, usize) -> f32,
+    grid: &Enlarger,
+    f_mean: &[Plane; 3],
+    b_mean: &[Plane; 3],
+) -> Vec<[f32; 3]> {
+    let w = alpha.width;
     partial
         .iter()
         .map(|&i| {
@@ -179,8 +177,8 @@ pub fn estimate(rgb: &[u8], alpha: &Plane, partial: &[u32]) -> Vec<[f32; 3]> {
                 correct(
                     lin(i, c),
                     a,
-                    grid2.at(&f_mean2[c], x, y),
-                    grid2.at(&b_mean2[c], x, y),
+                    grid.at(&f_mean[c], x, y),
+                    grid.at(&b_mean[c], x, y),
                 )
             })
         })

@@ -615,8 +615,13 @@ pub enum Backdrop<'a> {
         center: (f32, f32),
     },
     /// A photo scaled to cover the headshot and centred, then blurred by `blur_px` (about the
-    /// blur's radius, in output pixels).
-    Image { photo: &'a RgbImage, blur_px: f32 },
+    /// blur's radius, in output pixels). `prepared`: the same made once by [`photo_backdrop`]
+    /// for this headshot size (a batch makes it at start-up instead of for every photo).
+    Image {
+        photo: &'a RgbImage,
+        blur_px: f32,
+        prepared: Option<&'a [Plane; 3]>,
+    },
     /// The headshot's own background, the person removed and the rest blurred by `blur_px`.
     Blur { blur_px: f32 },
 }
@@ -658,19 +663,14 @@ impl Backdrop<'_> {
                     Plane::from_fn(w, h, |x, y| color::srgb_to_linear(a + (b - a) * t(x, y)))
                 })
             }
-            Backdrop::Image { photo, blur_px } => {
-                let cover = cover(photo, w as u32, h as u32);
-                let planes: [Plane; 3] = std::array::from_fn(|k| {
-                    Plane::from_fn(w, h, |x, y| {
-                        color::to_linear_u8(cover.get_pixel(x as u32, y as u32)[k])
-                    })
-                });
-                if blur_px > 0.0 {
-                    planes.map(|p| p.gaussian_like(blur_px / 2.0))
-                } else {
-                    planes
-                }
-            }
+            Backdrop::Image {
+                photo,
+                blur_px,
+                prepared,
+            } => match prepared {
+                Some(p) if p[0].width == w && p[0].height == h => p.clone(),
+                _ => photo_backdrop(photo, w, h, blur_px),
+            },
             Backdrop::Blur { blur_px } => {
                 let sigma = if blur_px > 0.0 {
                     blur_px / 2.0
@@ -687,6 +687,21 @@ impl Backdrop<'_> {
                 })
             }
         }
+    }
+}
+
+/// A background photo scaled to cover `w × h`, centred, in linear light, blurred by `blur_px`.
+pub fn photo_backdrop(photo: &RgbImage, w: usize, h: usize, blur_px: f32) -> [Plane; 3] {
+    let cover = cover(photo, w as u32, h as u32);
+    let planes: [Plane; 3] = std::array::from_fn(|k| {
+        Plane::from_fn(w, h, |x, y| {
+            color::to_linear_u8(cover.get_pixel(x as u32, y as u32)[k])
+        })
+    });
+    if blur_px > 0.0 {
+        planes.map(|p| p.gaussian_like(blur_px / 2.0))
+    } else {
+        planes
     }
 }
 
