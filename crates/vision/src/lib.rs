@@ -16,6 +16,7 @@
 mod body;
 mod detect;
 mod face;
+pub mod identity;
 mod matte;
 pub mod models;
 mod net;
@@ -29,6 +30,7 @@ use serde::Serialize;
 pub use body::{joint, Body, Joint};
 pub use detect::Detection;
 pub use face::{head_pose, mesh, Eye, Face, HeadPose, Point3};
+pub use identity::{identity_distance, FaceNets, FacePoints};
 pub use matte::{Matte, Matting, MattingRuntime};
 pub use models::{Manifest, ModelStatus, ModelStore};
 pub use segment::CrownSource;

@@ -49,7 +49,8 @@ pub struct PackageSpec {
 pub struct ModelSpec {
     pub id: String,
     pub package: String,
-    /// `tflite` or `tfjs` (a net converted to ONNX), or `library` (a runtime's shared library,
+    /// `tflite` or `tfjs` (a net converted to ONNX), `faceapi_resnet` (face-api's recognition
+    /// net rebuilt as ONNX from its weights), or `library` (a runtime's shared library,
     /// copied as it is).
     pub format: String,
     pub files: Vec<FileSpec>,
@@ -248,7 +249,7 @@ mod tests {
             );
             assert!(matches!(
                 model.format.as_str(),
-                "tflite" | "tfjs" | "library"
+                "tflite" | "tfjs" | "faceapi_resnet" | "library"
             ));
             for f in &model.files {
                 assert_eq!(f.sha256.len(), 64);
