@@ -115,6 +115,16 @@ pub struct Masks {
 
 impl Masks {
     pub fn new(lm: &Landmarks, window: Window) -> Masks {
+        Self::build(lm, window, true)
+    }
+
+    /// The hard masks only (`skin_soft` and `under_eye` are left unfeathered): what the
+    /// measures need.
+    pub fn hard(lm: &Landmarks, window: Window) -> Masks {
+        Self::build(lm, window, false)
+    }
+
+    fn build(lm: &Landmarks, window: Window, feathered: bool) -> Masks {
         let d = lm.eye_distance();
         let local = |idx: &[usize]| -> Vec<Point> {
             idx.iter().map(|&i| window.local(lm.point(i))).collect()
@@ -140,9 +150,11 @@ impl Masks {
         }
         let skin = skin.zip(&holes, |s, h| if h > 0.5 { 0.0 } else { s });
         // Feathered inwards: the soft mask reaches 1 only a little inside the hard one.
-        let skin_soft = skin
-            .gaussian_like(0.02 * d)
-            .zip(&skin, |s, hard| (s * hard).clamp(0.0, 1.0));
+        let skin_soft = if feathered {
+            smooth(&skin, 0.02 * d).zip(&skin, |s, hard| (s * hard).clamp(0.0, 1.0))
+        } else {
+            skin.clone()
+        };
 
         let mut texture = window.plane(0.0);
         for (c, r) in [
@@ -178,7 +190,11 @@ impl Masks {
             poly.extend(lid.iter().rev().map(|p| Point::new(p.x, p.y + 0.2 * d)));
             fill_polygon(&mut under, &poly);
         }
-        let under_eye = under.gaussian_like(0.03 * d).zip(&skin, |u, s| u * s);
+        let under_eye = if feathered {
+            smooth(&under, 0.03 * d).zip(&skin, |u, s| u * s)
+        } else {
+            under
+        };
         Masks {
             window,
             skin,
@@ -188,6 +204,15 @@ impl Masks {
             under_eye,
         }
     }
+}
+
+/// A Gaussian-like blur of a mask, on a copy shrunk by up to 4× when the blur is wide enough
+/// to hide it (feathering needs no more).
+pub fn smooth(p: &Plane, sigma: f32) -> Plane {
+    let k = ((sigma / 2.0) as usize).clamp(1, 4);
+    p.shrink(k)
+        .gaussian_like(sigma / k as f32)
+        .enlarge(k, p.width, p.height)
 }
 
 /// Gaussian-like blur restricted to the pixels where a mask is > 0 (normalised convolution),

@@ -40,7 +40,7 @@ pub fn pixel_measures(
 ) -> Option<PixelMeasures> {
     let (w, h) = (before.width() as usize, before.height() as usize);
     let win = Window::from_box(lm.face_box(0.15, w, h)?);
-    let masks = Masks::new(lm, win);
+    let masks = Masks::hard(lm, win);
     let b = lab_planes(before, win);
     let a = lab_planes(after, win);
     let d = lm.eye_distance();

@@ -144,22 +144,34 @@ pub fn retouch(image: &RgbImage, lm: &Landmarks, params: &Params) -> (RgbImage, 
     let masks = Masks::new(lm, win);
     let d = lm.eye_distance();
     let [l, a, bb] = lab_planes(image, win);
-    let skin = &masks.skin;
+
+    // The tone and colour layers hold nothing finer than the frequency split, so they are
+    // worked out on a copy shrunk by up to 3× (at least 1.5 pixels of split left), and only
+    // the change is enlarged back and added to the full-resolution picture.
+    let split_px = (params.split * d).max(0.8);
+    let k = ((split_px / 1.5) as usize).clamp(1, 3);
+    let dk = d / k as f32;
+    let (ls, as_, bs) = (l.shrink(k), a.shrink(k), bb.shrink(k));
+    let skin = masks
+        .skin
+        .shrink(k)
+        .map(|v| if v > 0.5 { 1.0 } else { 0.0 });
+    let (sw, sh) = (skin.width, skin.height);
 
     // Frequency separation inside the skin.
-    let fine = MaskedBlur::new(skin, (params.split * d).max(0.8));
-    let low = [fine.blur(&l), fine.blur(&a), fine.blur(&bb)];
+    let fine = MaskedBlur::new(&skin, (split_px / k as f32).max(0.8));
+    let low = [fine.blur(&ls), fine.blur(&as_), fine.blur(&bs)];
     // The surrounding skin, several times coarser than any blotch, spot or highlight.
-    let wide = MaskedBlur::new(skin, 0.06 * d);
-    let big = [wide.blur(&l), wide.blur(&a), wide.blur(&bb)];
+    let wide = MaskedBlur::new(&skin, 0.06 * dk);
+    let big = [wide.blur(&ls), wide.blur(&as_), wide.blur(&bs)];
     // Blemishes: small spots, redder than their ring.
-    let ring_blur = MaskedBlur::new(skin, 0.035 * d);
-    let core_blur = MaskedBlur::new(skin, 0.01 * d);
-    let ring = [ring_blur.blur(&a), ring_blur.blur(&l)];
-    let core = [core_blur.blur(&a), core_blur.blur(&l)];
-    let n = win.width * win.height;
-    let mut spot = win.plane(0.0);
-    for i in 0..n {
+    let ring_blur = MaskedBlur::new(&skin, 0.035 * dk);
+    let core_blur = MaskedBlur::new(&skin, (0.01 * dk).max(0.8));
+    let ring = [ring_blur.blur(&as_), ring_blur.blur(&ls)];
+    let core = [core_blur.blur(&as_), core_blur.blur(&ls)];
+    let n_small = sw * sh;
+    let mut spot = Plane::new(sw, sh, 0.0);
+    for i in 0..n_small {
         let da = core[0].data[i] - ring[0].data[i];
         let dl = core[1].data[i] - ring[1].data[i];
         if skin.data[i] > 0.5 && da > 0.8 * (-dl).max(0.0) {
@@ -167,13 +179,17 @@ pub fn retouch(image: &RgbImage, lm: &Landmarks, params: &Params) -> (RgbImage, 
         }
     }
     // Grow each spot a little so its soft rim goes too.
-    let spot = spot.gaussian_like(0.012 * d).map(|v| (v * 2.0).min(1.0));
+    let spot = spot.gaussian_like(0.012 * dk).map(|v| (v * 2.0).min(1.0));
 
-    let mut new = [l.clone(), a.clone(), bb.clone()];
+    // The change of the tone-and-colour layer, on the shrunk grid (0 outside the skin).
+    let mut delta = [
+        Plane::new(sw, sh, 0.0),
+        Plane::new(sw, sh, 0.0),
+        Plane::new(sw, sh, 0.0),
+    ];
     let (mut spots, mut shines, mut skin_px) = (0usize, 0usize, 0usize);
-    for i in 0..n {
-        let m = masks.skin_soft.data[i];
-        if m <= 0.0 {
+    for i in 0..n_small {
+        if skin.data[i] <= 0.0 {
             continue;
         }
         skin_px += 1;
@@ -206,14 +222,32 @@ pub fn retouch(image: &RgbImage, lm: &Landmarks, params: &Params) -> (RgbImage, 
             lo[1] += s * (ra - lo[1]);
         }
         for c in 0..3 {
+            delta[c].data[i] = lo[c] - low[c].data[i];
+        }
+    }
+    let up = |p: &Plane| p.enlarge(k, win.width, win.height);
+    let delta = [up(&delta[0]), up(&delta[1]), up(&delta[2])];
+    // Over-strength only (tests): the fine texture itself is flattened too.
+    let low_full = (params.detail_keep < 1.0).then(|| [up(&low[0]), up(&low[1]), up(&low[2])]);
+    let n = win.width * win.height;
+    let mut new = [l.clone(), a.clone(), bb.clone()];
+    for i in 0..n {
+        let m = masks.skin_soft.data[i];
+        if m <= 0.0 {
+            continue;
+        }
+        for c in 0..3 {
             let orig = [&l, &a, &bb][c].data[i];
-            let detail = (orig - low[c].data[i]) * params.detail_keep;
-            new[c].data[i] = orig + m * (lo[c] + detail - orig);
+            let flatten = match &low_full {
+                Some(lf) => (params.detail_keep - 1.0) * (orig - lf[c].data[i]),
+                None => 0.0,
+            };
+            new[c].data[i] = orig + m * (delta[c].data[i] + flatten);
         }
     }
     // Eyes: redness of the whites, and under the eyes toward the cheeks' own redness.
     let cheek_a = mean_where(&a, &masks.texture).unwrap_or(0.0);
-    let sclera_soft = masks.sclera.gaussian_like(0.008 * d);
+    let sclera_soft = crate::masks::smooth(&masks.sclera, 0.008 * d);
     for i in 0..n {
         let s = sclera_soft.data[i].min(masks.sclera.data[i].max(0.5));
         if s > 0.0 && params.eye_red > 0.0 {

@@ -108,3 +108,42 @@ fn perceive_live_720p_frame(b: divan::Bencher) {
         p.perceive(&view, &opts).unwrap()
     });
 }
+
+struct FaceSetup {
+    view: PhotoView,
+    points: trueshot_vision::FacePoints,
+    nets: trueshot_vision::FaceNets,
+}
+
+fn face_setup() -> &'static FaceSetup {
+    static S: OnceLock<FaceSetup> = OnceLock::new();
+    S.get_or_init(|| {
+        let view = PhotoView::new(&sample()).unwrap();
+        let scene = perception()
+            .perceive(&view, &PerceiveOptions::default())
+            .unwrap();
+        let f = &scene.faces[0];
+        let mesh: Vec<_> = f.mesh.iter().map(|p| p.xy()).collect();
+        let points = trueshot_vision::FacePoints::from_mesh(
+            &mesh,
+            [f.right_eye.iris_center, f.left_eye.iris_center],
+        );
+        let nets = trueshot_vision::FaceNets::load(&ModelStore::new(ModelStore::default_dir()))
+            .expect("models fetched");
+        FaceSetup { view, points, nets }
+    })
+}
+
+/// The 128-D identity descriptor of one face (chip sampling + net).
+#[divan::bench]
+fn identity_descriptor(b: divan::Bencher) {
+    let s = face_setup();
+    b.bench(|| s.nets.descriptor(&s.view, &s.points).unwrap().len());
+}
+
+/// The apparent age of one face (crop sampling + net).
+#[divan::bench]
+fn apparent_age(b: divan::Bencher) {
+    let s = face_setup();
+    b.bench(|| s.nets.age(&s.view, &s.points).unwrap());
+}

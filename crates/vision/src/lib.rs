@@ -20,6 +20,7 @@ pub mod identity;
 mod matte;
 pub mod models;
 mod net;
+mod ort_net;
 mod segment;
 mod view;
 

@@ -90,7 +90,7 @@ impl Matting {
         // Verify now, so that a missing model is reported before any photo is touched.
         let model = store.read_verified(spec)?;
         let ort = if allow_ort {
-            ort_environment(store)
+            crate::ort_net::environment(store)
         } else {
             None
         };
@@ -147,20 +147,7 @@ impl Matting {
         else {
             return Err(VisionError::Internal("ONNX Runtime asked of tract".into()));
         };
-        ort::session::Session::builder(environment)
-            .map_err(fail)?
-            .with_intra_threads(1)
-            .map_err(fail)?
-            .with_inter_threads(1)
-            .map_err(fail)?
-            // Without the CPU arena, memory goes back after each run: a session otherwise keeps
-            // its peak (about 100 MB) for the life of the batch, per worker.
-            .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(false).build()])
-            .map_err(fail)?
-            .with_memory_pattern(false)
-            .map_err(fail)?
-            .commit_from_memory(model)
-            .map_err(fail)
+        crate::ort_net::session(environment, model)
     }
 
     /// Runs the net on one NHWC input of `w × h` with ONNX Runtime.
@@ -258,34 +245,6 @@ fn fail(e: impl std::fmt::Display) -> VisionError {
         model: "rvm",
         reason: format!("ONNX Runtime: {e}"),
     }
-}
-
-/// ONNX Runtime's environment, when its library is in the cache and loads (once per process: the
-/// library cannot be loaded twice).
-fn ort_environment(store: &ModelStore) -> Option<ort::environment::Environment> {
-    static ENV: std::sync::OnceLock<Option<ort::environment::Environment>> =
-        std::sync::OnceLock::new();
-    ENV.get_or_init(|| {
-        let spec = crate::Manifest::builtin().model("onnxruntime")?;
-        // Checks the library against its lock file before loading it.
-        store.read_verified(spec).ok()?;
-        let path = store.model_path(spec);
-        match ort::init_from(&path).map(|b| b.with_telemetry(false).build()) {
-            Ok(Ok(env)) => Some(env),
-            Ok(Err(e)) => {
-                tracing::warn!("ONNX Runtime did not start ({e}); the matting net runs on tract");
-                None
-            }
-            Err(e) => {
-                tracing::warn!(
-                    "cannot load {} ({e}); the matting net runs on tract",
-                    path.display()
-                );
-                None
-            }
-        }
-    })
-    .clone()
 }
 
 fn poisoned<T>(_: std::sync::PoisonError<T>) -> VisionError {

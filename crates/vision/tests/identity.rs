@@ -106,3 +106,43 @@ fn descriptors_match_dlib_and_tell_people_apart() {
         assert!((25.0..90.0).contains(a), "{n}: {a}");
     }
 }
+
+#[test]
+fn onnx_runtime_and_tract_give_the_same_descriptors_and_ages() {
+    let store = ModelStore::new(ModelStore::default_dir());
+    let ort = FaceNets::load(&store).unwrap();
+    assert_eq!(
+        ort.runtime(),
+        "onnxruntime 1.31.1",
+        "ONNX Runtime is in the cache after `trueshot models fetch`"
+    );
+    let tract = FaceNets::load_with(&store, false).unwrap();
+    assert_eq!(tract.runtime(), "tract");
+    let perception = Perception::load(&store).unwrap();
+    for (name, (chip, source, _)) in reference() {
+        let chip = image::open(chip).unwrap().to_rgb8();
+        let (a, b) = (
+            ort.descriptor_of_chip(&chip).unwrap(),
+            tract.descriptor_of_chip(&chip).unwrap(),
+        );
+        let d = identity_distance(&a, &b);
+        let photo = decode_file(&source, &Limits::default()).unwrap();
+        let view = PhotoView::new(&photo.image).unwrap();
+        let face = &perception
+            .perceive(&view, &PerceiveOptions::default())
+            .unwrap()
+            .faces[0];
+        let mesh: Vec<Point> = face.mesh.iter().map(|p| p.xy()).collect();
+        let pts = FacePoints::from_mesh(
+            &mesh,
+            [face.right_eye.iris_center, face.left_eye.iris_center],
+        );
+        let (age_a, age_b) = (
+            ort.age(&view, &pts).unwrap(),
+            tract.age(&view, &pts).unwrap(),
+        );
+        println!("{name}: descriptor distance {d:.2e}, ages {age_a:.3} / {age_b:.3}");
+        assert!(d < 1e-3, "{name}: {d}");
+        assert!((age_a - age_b).abs() < 0.05, "{name}: {age_a} vs {age_b}");
+    }
+}
