@@ -84,6 +84,21 @@ fn perceive_all_12mp(b: divan::Bencher) {
     });
 }
 
+/// The same on tract alone (what runs when ONNX Runtime's library is not in the cache).
+#[divan::bench]
+fn perceive_all_12mp_tract(b: divan::Bencher) {
+    static P: OnceLock<Perception> = OnceLock::new();
+    let p = P.get_or_init(|| {
+        Perception::load_with(&ModelStore::new(ModelStore::default_dir()), false)
+            .expect("models fetched")
+    });
+    let view = PhotoView::new(photo_12mp()).unwrap();
+    b.bench(|| {
+        p.perceive(divan::black_box(&view), &PerceiveOptions::default())
+            .unwrap()
+    });
+}
+
 #[divan::bench]
 fn perceive_all_720p_frame(b: divan::Bencher) {
     let frame = frame_720p();

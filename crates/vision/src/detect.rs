@@ -9,7 +9,7 @@
 
 use trueshot_geom::{Affine, Point, Rect};
 
-use crate::net::Net;
+use crate::ort_net::Engine;
 use crate::VisionError;
 
 /// One detected face, in analysis-image pixels until the caller maps it.
@@ -22,14 +22,14 @@ pub struct Detection {
 }
 
 pub(crate) struct Detector {
-    net: Net,
+    net: Engine,
     anchors: Vec<Point>,
     side: usize,
     min_score: f32,
 }
 
 impl Detector {
-    pub fn short_range(net: Net) -> Detector {
+    pub fn short_range(net: Engine) -> Detector {
         // num_layers 4, strides [8, 16, 16, 16], interpolated scale aspect ratio 1 → 2 anchors per
         // cell per layer; the three stride-16 layers share one 8×8 grid.
         let anchors = ssd_anchors(128, &[8, 16, 16, 16], 2);
@@ -40,7 +40,7 @@ impl Detector {
             min_score: 0.5,
         }
     }
-    pub fn full_range(net: Net) -> Detector {
+    pub fn full_range(net: Engine) -> Detector {
         // num_layers 1, stride 4, no interpolated anchor → one anchor per cell of a 48×48 grid.
         let anchors = ssd_anchors(192, &[4], 1);
         Detector {
@@ -68,7 +68,7 @@ impl Detector {
             _ => {
                 return Err(VisionError::Internal(format!(
                     "{}: unexpected output layout",
-                    self.net.id
+                    self.net.id()
                 )))
             }
         };

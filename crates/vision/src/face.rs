@@ -11,7 +11,7 @@ use serde::Serialize;
 use trueshot_geom::{rotation_to_level, Affine, Point, Rect, RotatedRect};
 
 use crate::detect::{sigmoid, Detection};
-use crate::net::Net;
+use crate::ort_net::Engine;
 use crate::view::PhotoView;
 use crate::VisionError;
 
@@ -162,8 +162,8 @@ impl Face {
 pub const CROWN_OVER_CHIN: f32 = 0.95;
 
 pub(crate) struct FaceModels {
-    pub mesh: Net,
-    pub iris: Net,
+    pub mesh: Engine,
+    pub iris: Engine,
 }
 
 impl FaceModels {

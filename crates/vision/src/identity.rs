@@ -10,8 +10,7 @@ use trueshot_geom::{similarity_fit, Affine, Point};
 
 use crate::face::mesh;
 use crate::models::ModelStore;
-use crate::net::Net;
-use crate::ort_net::OrtNet;
+use crate::ort_net::Engine;
 use crate::view::PhotoView;
 use crate::VisionError;
 
@@ -98,36 +97,6 @@ pub struct FaceNets {
     age: Engine,
 }
 
-/// Which runtime runs a net: ONNX Runtime when its library is in the cache (two to three times
-/// faster on these nets), else tract. A test checks that both give the same answers.
-enum Engine {
-    Tract(Net),
-    Ort(OrtNet),
-}
-
-impl Engine {
-    fn load(
-        store: &ModelStore,
-        id: &'static str,
-        shape: [usize; 4],
-        allow_ort: bool,
-    ) -> Result<Engine, VisionError> {
-        if allow_ort {
-            if let Some(net) = OrtNet::load(store, id, shape) {
-                return net.map(Engine::Ort);
-            }
-        }
-        Net::load(store, id, shape, None).map(Engine::Tract)
-    }
-
-    fn run(&self, input: Vec<f32>) -> Result<Vec<crate::net::Output>, VisionError> {
-        match self {
-            Engine::Tract(n) => n.run(input),
-            Engine::Ort(n) => n.run(input),
-        }
-    }
-}
-
 impl FaceNets {
     pub fn load(store: &ModelStore) -> Result<FaceNets, VisionError> {
         Self::load_with(store, true)
@@ -143,10 +112,7 @@ impl FaceNets {
 
     /// The runtime in use ("onnxruntime 1.31.1" or "tract").
     pub fn runtime(&self) -> &'static str {
-        match self.recognition {
-            Engine::Tract(_) => "tract",
-            Engine::Ort(_) => "onnxruntime 1.31.1",
-        }
+        self.recognition.runtime()
     }
 
     /// The map from chip pixels to picture pixels for a face.

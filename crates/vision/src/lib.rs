@@ -26,6 +26,8 @@ mod view;
 
 use std::path::PathBuf;
 
+use ort_net::Engine;
+
 use serde::Serialize;
 
 pub use body::{joint, Body, Joint};
@@ -129,26 +131,25 @@ impl Default for PerceiveOptions {
 }
 
 impl Perception {
+    /// Loads every perception net: on ONNX Runtime when its library is in the cache (the pose
+    /// net stays on tract, which prunes its unused mask decoder), else on tract.
     pub fn load(store: &ModelStore) -> Result<Perception, VisionError> {
+        Self::load_with(store, true)
+    }
+
+    /// As [`Perception::load`], all on tract when `allow_ort` is false.
+    pub fn load_with(store: &ModelStore, allow_ort: bool) -> Result<Perception, VisionError> {
+        let engine =
+            |id: &'static str, side: usize| Engine::load(store, id, [1, side, side, 3], allow_ort);
         Ok(Perception {
-            short: detect::Detector::short_range(net::Net::load(
-                store,
-                "face_detection_short",
-                [1, 128, 128, 3],
-                None,
-            )?),
-            full: detect::Detector::full_range(net::Net::load(
-                store,
-                "face_detection_full",
-                [1, 192, 192, 3],
-                None,
-            )?),
+            short: detect::Detector::short_range(engine("face_detection_short", 128)?),
+            full: detect::Detector::full_range(engine("face_detection_full", 192)?),
             face: face::FaceModels {
-                mesh: net::Net::load(store, "face_landmark", [1, 192, 192, 3], None)?,
-                iris: net::Net::load(store, "iris_landmark", [1, 64, 64, 3], None)?,
+                mesh: engine("face_landmark", 192)?,
+                iris: engine("iris_landmark", 64)?,
             },
             segmenter: segment::Segmenter {
-                net: net::Net::load(store, "selfie_segmentation", [1, 256, 256, 3], None)?,
+                net: engine("selfie_segmentation", 256)?,
             },
             body: body::BodyModel {
                 net: net::Net::load(
@@ -162,6 +163,11 @@ impl Perception {
                 )?,
             },
         })
+    }
+
+    /// The runtime of the face nets ("onnxruntime 1.31.1" or "tract").
+    pub fn runtime(&self) -> &'static str {
+        self.face.mesh.runtime()
     }
 
     /// Face detections in analysis pixels, both nets merged, best first.

@@ -9,7 +9,7 @@
 
 use trueshot_geom::{Affine, Point};
 
-use crate::net::Net;
+use crate::ort_net::Engine;
 use crate::{Face, PhotoView, VisionError};
 
 const SIDE: usize = 256;
@@ -18,7 +18,7 @@ const CROP_UNITS: f32 = 4.0;
 const EYE_AT: f32 = 0.5;
 
 pub(crate) struct Segmenter {
-    pub net: Net,
+    pub net: Engine,
 }
 
 /// Where the crown was found.
