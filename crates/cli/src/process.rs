@@ -62,6 +62,16 @@ pub struct ProcessArgs {
 /// Prefix of temporary files in the output folder; leftovers of a killed run are removed.
 const TEMP_PREFIX: &str = ".trueshot-tmp.";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Revision of what `process` makes of a photo: raised whenever the same photo and guideline
+/// would give different outputs (a rerun then redoes photos an older revision made). 5: tone,
+/// retouch and verification.
+const PIPELINE: u32 = 5;
+
+/// Hash of the guideline as `process` applies it: every setting, defaults included (a new
+/// setting with a default changes it even when the file does not change).
+fn settings_sha256(loaded: &Loaded) -> String {
+    sha256_hex(loaded.guide.to_toml().as_bytes())
+}
 
 struct Job {
     input: PathBuf,
@@ -310,6 +320,8 @@ fn done_report(job: &Job, out_dir: &Path, loaded: &Loaded) -> Option<Value> {
     let same = report["input_sha256"] == sha256_hex(&bytes)
         && report["guideline"]["sha256"] == loaded.sha256.as_str()
         && report["trueshot_version"] == VERSION
+        && report["pipeline"] == PIPELINE
+        && report["settings_sha256"] == settings_sha256(loaded).as_str()
         && report["status"] != "error";
     let complete = report["outputs"]
         .as_array()?
@@ -332,6 +344,8 @@ fn process_one(
 ) -> Value {
     let mut report = json!({
         "trueshot_version": VERSION,
+        "pipeline": PIPELINE,
+        "settings_sha256": settings_sha256(loaded),
         "input": job.input,
         "name": job.name,
         "guideline": { "name": loaded.guide.name, "source": loaded.source, "sha256": loaded.sha256 },

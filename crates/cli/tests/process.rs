@@ -422,6 +422,21 @@ fn a_killed_batch_resumes_with_nothing_lost_or_doubled() {
     // A third run does nothing.
     let (_, again, _) = process_json(&[inputs.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(again.iter().all(|r| r["skipped"] == true));
+    // A report made by an older pipeline (here: one without verification) is redone.
+    let first = out.join(format!(
+        "{}.report.json",
+        again[0]["name"].as_str().unwrap()
+    ));
+    let mut old: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&first).unwrap()).unwrap();
+    old["pipeline"] = serde_json::json!(4);
+    std::fs::write(&first, serde_json::to_string(&old).unwrap()).unwrap();
+    let (_, fourth, _) = process_json(&[inputs.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(
+        fourth.iter().filter(|r| r["skipped"] == false).count(),
+        1,
+        "only the older report is redone"
+    );
     let _ = std::fs::remove_dir_all(&work);
 }
 
