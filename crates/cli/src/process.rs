@@ -635,55 +635,22 @@ fn make_headshots(
             let mut level = requested;
             let mut strength = stages.retouch_strength;
             let mut attempts = Vec::new();
-            let headshot = loop {
+            let (retouched, applied, verdict) = loop {
                 let params = trueshot_retouch::Params::scaled(level, strength);
                 let (retouched, applied) = trueshot_retouch::retouch(&toned, &lm, &params);
+                let (Some(verifier), Some(original)) = (&stages.verifier, &original) else {
+                    break (retouched, applied, None);
+                };
                 // Verification compares the person before and after editing, both in front of
                 // the photo's own background: a new background changes no pixel of the person
                 // (alpha 1 is copied exactly, tested) but would sway the nets' view of the face.
-                let edited = if stages.verifier.is_some() {
-                    Some(retouched.clone())
-                } else {
-                    None
-                };
-                let result = match cut.as_mut() {
-                    Some(c) => {
-                        c.image = retouched;
-                        if replace {
-                            let t = std::time::Instant::now();
-                            let backdrop = backdrop(&guide.background, stages, &plan);
-                            let (composite, bg) = c.composite(&backdrop);
-                            let eye_row =
-                                (plan.achieved.eye_line * plan.height as f32).max(0.0) as usize;
-                            let q = c.quality(&composite, &bg, eye_row);
-                            variants[at]["matting"] = json!({
-                                "halo_delta_e": q.halo_delta_e.map(r3),
-                                "far_delta_e_mean": q.far_delta_e_mean.map(r3),
-                                "far_delta_e_max": q.far_delta_e_max.map(r3),
-                                "hair_edge_width_px": q.hair_edge_width_px.map(r3),
-                                "partial_alpha_fraction": r3(q.partial_alpha_fraction),
-                                "person_fraction": r3(q.person_fraction),
-                                "compose_ms": r1(cut_ms + t.elapsed().as_secs_f32() * 1e3),
-                            });
-                            composite
-                        } else {
-                            c.image.clone()
-                        }
-                    }
-                    None => retouched,
-                };
-                let (Some(verifier), Some(original), Some(edited)) =
-                    (&stages.verifier, &original, &edited)
-                else {
-                    break result;
-                };
                 let m = verifier
                     .measure(
                         original,
                         face,
                         &plan.to_output,
                         &toned,
-                        edited,
+                        &retouched,
                         cut.as_ref().map(|c| &c.alpha),
                     )
                     .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -700,47 +667,74 @@ fn make_headshots(
                         level = weaker;
                         strength = 1.0;
                     }
-                    _ => {
-                        let passed = breaches.is_empty();
-                        if !passed {
-                            findings.push(Finding {
-                                check: "verification",
-                                status: Status::Warn,
-                                value: breaches.first().map(|b| b.value),
-                                advice: format!(
-                                    "the {} headshot breaks {} even without retouching (what changed is the framing or the background): look at it before using it",
-                                    variant.name,
-                                    breaches
-                                        .iter()
-                                        .map(|b| format!("{} {:.3} (bound {:.3})", b.measure, b.value, b.bound))
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ),
-                            });
-                        }
-                        variants[at]["retouch"] = json!({
-                            "requested": requested.as_str(),
-                            "delivered": level.as_str(),
-                            "retouch": applied_json(&applied),
-                        });
-                        variants[at]["verification"] = json!({
-                            "status": if passed { "passed" } else { "failed" },
-                            "measures": measures_json(&m),
-                            "bounds": bounds_json(&stages.bounds),
-                            "breaches": breaches_json(&breaches),
-                        });
-                        if attempts.len() > 1 {
-                            variants[at]["verification"]["attempts"] = json!(attempts);
-                        }
-                        write_face_crops(out_dir, &job.name, &variant.name, &before, &result, &lm)?;
-                        variants[at]["face_crops"] = json!([
-                            format!("thumbs/{}.{}.face-before.jpg", job.name, variant.name),
-                            format!("thumbs/{}.{}.face-after.jpg", job.name, variant.name),
-                        ]);
-                        break result;
-                    }
+                    _ => break (retouched, applied, Some((m, breaches))),
                 }
             };
+            // Only the delivered retouch is composited.
+            let headshot = match cut.as_mut() {
+                Some(c) => {
+                    c.image = retouched;
+                    if replace {
+                        let t = std::time::Instant::now();
+                        let backdrop = backdrop(&guide.background, stages, &plan);
+                        let (composite, bg) = c.composite(&backdrop);
+                        let eye_row =
+                            (plan.achieved.eye_line * plan.height as f32).max(0.0) as usize;
+                        let q = c.quality(&composite, &bg, eye_row);
+                        variants[at]["matting"] = json!({
+                            "halo_delta_e": q.halo_delta_e.map(r3),
+                            "far_delta_e_mean": q.far_delta_e_mean.map(r3),
+                            "far_delta_e_max": q.far_delta_e_max.map(r3),
+                            "hair_edge_width_px": q.hair_edge_width_px.map(r3),
+                            "partial_alpha_fraction": r3(q.partial_alpha_fraction),
+                            "person_fraction": r3(q.person_fraction),
+                            "compose_ms": r1(cut_ms + t.elapsed().as_secs_f32() * 1e3),
+                        });
+                        composite
+                    } else {
+                        c.image.clone()
+                    }
+                }
+                None => retouched,
+            };
+            variants[at]["retouch"] = json!({
+                "requested": requested.as_str(),
+                "delivered": level.as_str(),
+                "retouch": applied_json(&applied),
+            });
+            if let Some((m, breaches)) = verdict {
+                let passed = breaches.is_empty();
+                if !passed {
+                    findings.push(Finding {
+                        check: "verification",
+                        status: Status::Warn,
+                        value: breaches.first().map(|b| b.value),
+                        advice: format!(
+                            "the {} headshot breaks {} even without retouching (what changed is the framing or the tone): look at it before using it",
+                            variant.name,
+                            breaches
+                                .iter()
+                                .map(|b| format!("{} {:.3} (bound {:.3})", b.measure, b.value, b.bound))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
+                }
+                variants[at]["verification"] = json!({
+                    "status": if passed { "passed" } else { "failed" },
+                    "measures": measures_json(&m),
+                    "bounds": bounds_json(&stages.bounds),
+                    "breaches": breaches_json(&breaches),
+                });
+                if attempts.len() > 1 {
+                    variants[at]["verification"]["attempts"] = json!(attempts);
+                }
+                write_face_crops(out_dir, &job.name, &variant.name, &before, &headshot, &lm)?;
+                variants[at]["face_crops"] = json!([
+                    format!("thumbs/{}.{}.face-before.jpg", job.name, variant.name),
+                    format!("thumbs/{}.{}.face-after.jpg", job.name, variant.name),
+                ]);
+            }
             if let (Some(c), true) = (&cut, guide.background.cutout) {
                 let file = format!("{}.{}.cutout.png", job.name, variant.name);
                 let bytes = encode_rgba_png(&c.rgba(), variant.dpi)?;
