@@ -57,6 +57,36 @@ def patch_tfjs_fused_conv(json_path):
         json.dump(graph, f)
 
 
+def keep_outputs(onnx_path, names):
+    """Keeps only the graph outputs `names` and the nodes that compute them (MediaPipe's pose
+    net: its 256×256 mask decoder costs twice the rest of the net and is not used)."""
+    import onnx
+
+    model = onnx.load(onnx_path)
+    graph = model.graph
+    missing = set(names) - {o.name for o in graph.output}
+    if missing:
+        fail(f"{onnx_path}: no graph outputs {sorted(missing)}")
+    kept = [o for o in graph.output if o.name in names]
+    del graph.output[:]
+    graph.output.extend(kept)
+    needed = set(names)
+    nodes = []
+    for node in reversed(graph.node):
+        if any(o in needed for o in node.output):
+            nodes.append(node)
+            needed.update(i for i in node.input if i)
+    nodes.reverse()
+    del graph.node[:]
+    graph.node.extend(nodes)
+    inits = [i for i in graph.initializer if i.name in needed]
+    del graph.initializer[:]
+    graph.initializer.extend(inits)
+    del graph.value_info[:]
+    onnx.checker.check_model(model)
+    onnx.save(model, onnx_path)
+
+
 def replace_transpose_conv_bias(onnx_path):
     """MediaPipe's segmentation nets use a custom TFLite op, Convolution2DTransposeBias (a 2×2,
     stride-2, SAME transposed convolution plus bias), which tf2onnx leaves as an unknown
@@ -315,6 +345,8 @@ def main():
                 ok = tf2onnx(["--tflite", paths[0], "--output", tmp, "--opset", "13"], log)
                 if ok:
                     replace_transpose_conv_bias(tmp)
+                if ok and m.get("outputs"):
+                    keep_outputs(tmp, m["outputs"])
             elif m["format"] == "tfjs":
                 patch_tfjs_fused_conv(paths[0])
                 ok = tf2onnx(["--tfjs", paths[0], "--output", tmp, "--opset", "14"], log)

@@ -10,7 +10,7 @@ use trueshot_geom::{Point, RotatedRect};
 
 use crate::detect::sigmoid;
 use crate::face::Face;
-use crate::net::Net;
+use crate::ort_net::Engine;
 use crate::view::PhotoView;
 use crate::VisionError;
 
@@ -96,7 +96,7 @@ impl Body {
 }
 
 pub(crate) struct BodyModel {
-    pub net: Net,
+    pub net: Engine,
 }
 
 const SIDE: usize = 256;

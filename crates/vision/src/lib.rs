@@ -131,8 +131,8 @@ impl Default for PerceiveOptions {
 }
 
 impl Perception {
-    /// Loads every perception net: on ONNX Runtime when its library is in the cache (the pose
-    /// net stays on tract, which prunes its unused mask decoder), else on tract.
+    /// Loads every perception net: on ONNX Runtime when its library is in the cache, else on
+    /// tract.
     pub fn load(store: &ModelStore) -> Result<Perception, VisionError> {
         Self::load_with(store, true)
     }
@@ -152,15 +152,7 @@ impl Perception {
                 net: engine("selfie_segmentation", 256)?,
             },
             body: body::BodyModel {
-                net: net::Net::load(
-                    store,
-                    "pose_landmark_full",
-                    [1, 256, 256, 3],
-                    // Joints and the person flag only: the net's mask decoder (256² upsampling)
-                    // costs twice as much as the rest of the net; the mask is not used (matting
-                    // has its own net), the heatmap and world coordinates neither.
-                    Some(&["Identity", "Identity_1"]),
-                )?,
+                net: engine("pose_landmark_full", 256)?,
             },
         })
     }

@@ -60,6 +60,9 @@ pub struct ModelSpec {
     /// Robust Video Matting only: the `downsample_ratio` baked into the ONNX file.
     #[serde(default)]
     pub downsample_ratio: Option<f32>,
+    /// Keep only these graph outputs (and what computes them) in the ONNX file.
+    #[serde(default)]
+    pub outputs: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -105,6 +108,9 @@ impl ModelSpec {
         h.update(self.format.as_bytes());
         if let Some(r) = self.downsample_ratio {
             h.update(format!("downsample_ratio={r}").as_bytes());
+        }
+        if let Some(o) = &self.outputs {
+            h.update(format!("outputs={}", o.join(",")).as_bytes());
         }
         hex(&h.finalize())
     }

@@ -1,6 +1,6 @@
 //! Perception gives the same answers on ONNX Runtime (from the library `trueshot models fetch`
 //! puts in the cache) as on tract, on real photos: the same faces, mesh points and iris centres
-//! within a few hundredths of a pixel, the same head pose and crown.
+//! and body joints within a tenth of a pixel, the same head pose and crown.
 
 use std::path::Path;
 
@@ -54,6 +54,18 @@ fn onnx_runtime_and_tract_perceive_the_same_faces() {
             .max((pa.pitch - pb.pitch).abs())
             .max((pa.roll - pb.roll).abs());
         let crown = (a.faces[0].crown_distance.unwrap() - b.faces[0].crown_distance.unwrap()).abs();
+        // Body joints of the main subject.
+        match (&a.body, &b.body) {
+            (Some(ba), Some(bb)) => {
+                for i in 0..33 {
+                    if let (Some(p), Some(q)) = (ba.joint(i), bb.joint(i)) {
+                        worst = worst.max(p.distance(q));
+                    }
+                }
+            }
+            (None, None) => {}
+            _ => panic!("{rel}: a body on one runtime only"),
+        }
         println!("{rel}: {} faces, largest landmark difference {worst:.4} px, pose {pose:.4}°, crown {crown:.3} px", a.faces.len());
         assert!(worst < 0.1, "{rel}: {worst} px");
         assert!(pose < 0.05, "{rel}: {pose}°");
