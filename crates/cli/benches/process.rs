@@ -119,93 +119,18 @@ fn render_three_variants(bencher: divan::Bencher) {
     });
 }
 
-struct MattingSetup {
-    view: PhotoView,
-    plans: Vec<trueshot_frame::Plan>,
-    headshots: Vec<image::RgbImage>,
-    region: [f32; 4],
-    size: (u32, u32),
-    matting: trueshot_vision::Matting,
-}
-
-fn matting_setup() -> &'static MattingSetup {
-    static S: OnceLock<MattingSetup> = OnceLock::new();
-    S.get_or_init(|| {
-        let guide = Guideline::default_preset();
-        let photo = decode_bytes(
-            photo_12mp(),
-            &PathBuf::from("bench.jpg"),
-            &Limits::default(),
-        )
-        .unwrap();
-        let view = PhotoView::new(&photo.image).unwrap();
-        let scene = perception()
-            .perceive(&view, &PerceiveOptions::default())
-            .unwrap();
-        let face = &scene.faces[0];
-        let (w, h) = (photo.image.width(), photo.image.height());
-        let plans: Vec<_> = guide
-            .variant
-            .iter()
-            .map(|v| trueshot_frame::plan(face, w, h, v, &guide.framing))
-            .collect();
-        let refs: Vec<&trueshot_frame::Plan> = plans.iter().collect();
-        let headshots = trueshot_frame::render_all(&photo.image, &refs).unwrap();
-        let outs: Vec<_> = plans
-            .iter()
-            .map(|p| (p.to_output, p.width, p.height))
-            .collect();
-        let region = trueshot_matte::region(&outs, w, h).unwrap();
-        let matting =
-            trueshot_vision::Matting::load(&ModelStore::new(ModelStore::default_dir())).unwrap();
-        matting.prepare(region).unwrap(); // ONNX Runtime session, or tract plan for this size
-        MattingSetup {
-            view,
-            plans,
-            headshots,
-            region,
-            size: (w, h),
-            matting,
-        }
-    })
-}
-
-/// The matting net on the region the three headshots share, and the seed mask.
-#[divan::bench(sample_count = 15)]
-fn matting_net(bencher: divan::Bencher) {
-    let s = matting_setup();
-    bencher
-        .bench(|| trueshot_matte::seed(&s.matting.matte(&s.view, s.region).unwrap(), None).width);
-}
-
-/// The net, then for each of the three headshots the edge refinement, foreground colours and
-/// compositing over a brand colour.
-#[divan::bench(sample_count = 15)]
-fn matting_three_variants(bencher: divan::Bencher) {
-    let s = matting_setup();
-    let (w, h) = s.size;
-    bencher.bench(|| {
-        let matte = trueshot_matte::seed(&s.matting.matte(&s.view, s.region).unwrap(), None);
-        let mut partial = 0.0;
-        for (plan, headshot) in s.plans.iter().zip(&s.headshots) {
-            let cut = trueshot_matte::Cutout::new(headshot.clone(), &matte, &plan.to_output, w, h);
-            let (img, _) = cut.composite(&trueshot_matte::Backdrop::Color([43, 87, 151]));
-            partial += img.width() as f32 * cut.alpha.data[0];
-        }
-        partial
-    });
-}
-
-struct AuthenticSetup {
+/// The 12 MP bench photo perceived, framed and rendered into the three corporate headshots:
+/// what the matting and authenticity benches start from.
+struct Framed {
     view: PhotoView,
     face: trueshot_vision::Face,
     plans: Vec<trueshot_frame::Plan>,
     headshots: Vec<image::RgbImage>,
-    nets: trueshot_vision::FaceNets,
+    size: (u32, u32),
 }
 
-fn authentic_setup() -> &'static AuthenticSetup {
-    static S: OnceLock<AuthenticSetup> = OnceLock::new();
+fn framed() -> &'static Framed {
+    static S: OnceLock<Framed> = OnceLock::new();
     S.get_or_init(|| {
         let guide = Guideline::default_preset();
         let photo = decode_bytes(
@@ -227,15 +152,69 @@ fn authentic_setup() -> &'static AuthenticSetup {
             .collect();
         let refs: Vec<&trueshot_frame::Plan> = plans.iter().collect();
         let headshots = trueshot_frame::render_all(&photo.image, &refs).unwrap();
-        let nets = trueshot_vision::FaceNets::load(&ModelStore::new(ModelStore::default_dir()))
-            .expect("models fetched");
-        AuthenticSetup {
+        Framed {
             view,
             face,
             plans,
             headshots,
-            nets,
+            size: (w, h),
         }
+    })
+}
+
+struct MattingSetup {
+    region: [f32; 4],
+    matting: trueshot_vision::Matting,
+}
+
+fn matting_setup() -> &'static MattingSetup {
+    static S: OnceLock<MattingSetup> = OnceLock::new();
+    S.get_or_init(|| {
+        let f = framed();
+        let outs: Vec<_> = f
+            .plans
+            .iter()
+            .map(|p| (p.to_output, p.width, p.height))
+            .collect();
+        let region = trueshot_matte::region(&outs, f.size.0, f.size.1).unwrap();
+        let matting =
+            trueshot_vision::Matting::load(&ModelStore::new(ModelStore::default_dir())).unwrap();
+        matting.prepare(region).unwrap(); // ONNX Runtime session, or tract plan for this size
+        MattingSetup { region, matting }
+    })
+}
+
+/// The matting net on the region the three headshots share, and the seed mask.
+#[divan::bench(sample_count = 15)]
+fn matting_net(bencher: divan::Bencher) {
+    let (s, f) = (matting_setup(), framed());
+    bencher
+        .bench(|| trueshot_matte::seed(&s.matting.matte(&f.view, s.region).unwrap(), None).width);
+}
+
+/// The net, then for each of the three headshots the edge refinement, foreground colours and
+/// compositing over a brand colour.
+#[divan::bench(sample_count = 15)]
+fn matting_three_variants(bencher: divan::Bencher) {
+    let (s, f) = (matting_setup(), framed());
+    let (w, h) = f.size;
+    bencher.bench(|| {
+        let matte = trueshot_matte::seed(&s.matting.matte(&f.view, s.region).unwrap(), None);
+        let mut partial = 0.0;
+        for (plan, headshot) in f.plans.iter().zip(&f.headshots) {
+            let cut = trueshot_matte::Cutout::new(headshot.clone(), &matte, &plan.to_output, w, h);
+            let (img, _) = cut.composite(&trueshot_matte::Backdrop::Color([43, 87, 151]));
+            partial += img.width() as f32 * cut.alpha.data[0];
+        }
+        partial
+    });
+}
+
+fn face_nets() -> &'static trueshot_vision::FaceNets {
+    static N: OnceLock<trueshot_vision::FaceNets> = OnceLock::new();
+    N.get_or_init(|| {
+        trueshot_vision::FaceNets::load(&ModelStore::new(ModelStore::default_dir()))
+            .expect("models fetched")
     })
 }
 
@@ -245,8 +224,8 @@ fn authentic_setup() -> &'static AuthenticSetup {
 /// texture, clothing). Goal: 250 ms per photo on one core.
 #[divan::bench(sample_count = 15)]
 fn tone_retouch_verify(bencher: divan::Bencher) {
-    let s = authentic_setup();
-    let verifier = trueshot_retouch::Verifier { nets: &s.nets };
+    let s = framed();
+    let verifier = trueshot_retouch::Verifier { nets: face_nets() };
     bencher.bench(|| {
         let faces = [s.face.bbox.scaled(s.view.scale)];
         let stats = trueshot_retouch::scene_stats(s.view.analysis(), &faces);
@@ -270,7 +249,7 @@ fn tone_retouch_verify(bencher: divan::Bencher) {
 /// The subtle retouch alone, of the three headshots.
 #[divan::bench(sample_count = 15)]
 fn retouch_three_variants(bencher: divan::Bencher) {
-    let s = authentic_setup();
+    let s = framed();
     let params = trueshot_retouch::Params::for_level(trueshot_retouch::Level::Subtle);
     bencher.bench(|| {
         s.plans
@@ -287,8 +266,8 @@ fn retouch_three_variants(bencher: divan::Bencher) {
 /// Verification alone, of the three headshots (each against itself retouched).
 #[divan::bench(sample_count = 15)]
 fn verify_three_variants(bencher: divan::Bencher) {
-    let s = authentic_setup();
-    let verifier = trueshot_retouch::Verifier { nets: &s.nets };
+    let s = framed();
+    let verifier = trueshot_retouch::Verifier { nets: face_nets() };
     let params = trueshot_retouch::Params::for_level(trueshot_retouch::Level::Subtle);
     let done: Vec<_> = s
         .plans
