@@ -58,10 +58,6 @@ impl Landmarks {
         self.mesh[i]
     }
 
-    pub fn polygon(&self, idx: &[usize]) -> Vec<Point> {
-        idx.iter().map(|&i| self.mesh[i]).collect()
-    }
-
     /// Distance between the iris centres: the unit every size below is given in.
     pub fn eye_distance(&self) -> f32 {
         self.iris[0].distance(self.iris[1]).max(1.0)

@@ -23,18 +23,17 @@ pub(crate) struct Output {
 }
 
 impl Net {
-    /// Loads a model for one input shape. `outputs` keeps only the named outputs, so that tract
-    /// drops the branches that compute the others (`None`: all outputs).
+    /// Loads a model for one input shape, with all its outputs (a net whose unused outputs cost
+    /// time is cut down when it is converted: `outputs` in the manifest).
     pub fn load(
         store: &ModelStore,
         id: &'static str,
         input_shape: [usize; 4],
-        outputs: Option<&[&str]>,
     ) -> Result<Net, VisionError> {
         let spec = Manifest::builtin()
             .model(id)
             .ok_or_else(|| VisionError::Internal(format!("model {id} is not in the manifest")))?;
-        Self::load_inner(store, spec, id, input_shape, None, outputs)
+        Self::load_inner(store, spec, id, input_shape, None, None)
     }
 
     /// Loads a recurrent model (Robust Video Matting) for single images: the input named

@@ -144,7 +144,7 @@ impl Engine {
                 return net.map(Engine::Ort);
             }
         }
-        Net::load(store, id, shape, None).map(Engine::Tract)
+        Net::load(store, id, shape).map(Engine::Tract)
     }
 
     /// Runs the net on one NHWC input; returns every output in the model's order.
