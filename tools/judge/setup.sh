@@ -13,9 +13,27 @@
 # (19.24.6 has cp311 manylinux2014 x86_64). The `face_recognition` package is NOT installed: it
 # requires `dlib`, i.e. the source build. Its model package, face_recognition_models (an sdist of
 # ~100 MB, pure Python), ships dlib's .dat model files, which identity.py loads with dlib directly.
+#  - credentials.py: ${TRUESHOT_C2PA_VENV:-$HOME/.cache/trueshot/c2pa-venv} with c2pa-python
+#    (manylinux wheel carrying its own build of the C2PA SDK). `setup.sh credentials` sets up only
+#    this one.
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -euo pipefail
 pipq() { "$1/bin/pip" install --quiet --disable-pip-version-check "${@:2}" >&2; }
+
+if [ "${1:-}" = "credentials" ]; then
+  cv="${TRUESHOT_C2PA_VENV:-$HOME/.cache/trueshot/c2pa-venv}"
+  cpins=(c2pa-python==0.38.1)
+  cstamp="$cv/.trueshot-judge-pins"
+  if ! { [ -x "$cv/bin/python" ] && [ "$(cat "$cstamp" 2>/dev/null)" = "${cpins[*]}" ] \
+         && "$cv/bin/python" -c 'import c2pa' 2>/dev/null; }; then
+    python3 -m venv "$cv" >&2
+    pipq "$cv" --only-binary :all: "${cpins[@]}"
+    "$cv/bin/python" -c 'import c2pa'
+    printf '%s' "${cpins[*]}" > "$cstamp"
+  fi
+  echo "$cv/bin/python"
+  exit 0
+fi
 
 venv="${TRUESHOT_JUDGE_VENV:-$HOME/.cache/trueshot/judge-venv}"
 pins=(dlib-bin==19.24.6 face_recognition_models==0.3.0 numpy==1.26.4 pillow==11.3.0)

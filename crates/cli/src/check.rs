@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::{json, Value};
 use trueshot_assess::{assess, check_unit, overall, Finding};
-use trueshot_codec::{decode_file_reduced, Limits};
+use trueshot_codec::{decode_bytes_reduced, decode_file_reduced, Limits};
 use trueshot_guide::{Guideline, Status};
 use trueshot_vision::{joint, Face, PerceiveOptions, Perception, PhotoView, ANALYSIS_LONG_SIDE};
 
@@ -92,9 +92,19 @@ pub struct Report {
 }
 
 fn check_one(path: &Path, perception: &Perception, guide: &Guideline) -> Result<Report, String> {
-    // `check` needs only the analysis copy: a big JPEG is decoded at 1/2–1/8 size.
-    let photo = decode_file_reduced(path, &Limits::default(), ANALYSIS_LONG_SIDE)
-        .map_err(|e| e.to_string())?;
+    // `check` needs only the analysis copy: a big JPEG is decoded at 1/2–1/8 size. The bytes are
+    // also screened for a declaration that generative AI made the photo.
+    let limits = Limits::default();
+    let small =
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= limits.max_file_bytes);
+    let (photo, ai) = match small.then(|| std::fs::read(path)) {
+        Some(Ok(bytes)) => (
+            decode_bytes_reduced(&bytes, path, &limits, ANALYSIS_LONG_SIDE),
+            trueshot_provenance::screen(&bytes),
+        ),
+        _ => (decode_file_reduced(path, &limits, ANALYSIS_LONG_SIDE), None),
+    };
+    let photo = photo.map_err(|e| e.to_string())?;
     let (full_w, full_h) = photo.full_size();
     let view = PhotoView::with_full_size(&photo.image, full_w, full_h)
         .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -107,7 +117,13 @@ fn check_one(path: &Path, perception: &Perception, guide: &Guideline) -> Result<
             },
         )
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    let findings = assess(&view, &scene, guide);
+    let mut findings = assess(&view, &scene, guide);
+    if let Some(ai) = &ai {
+        findings.push(crate::credentials::ai_finding(
+            ai,
+            guide.provenance.ai_inputs == trueshot_guide::AiInputs::Refuse,
+        ));
+    }
     let worst = overall(&findings);
     let mut notes = photo.notes;
     if scene.faces.len() > 1 {

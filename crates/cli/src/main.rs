@@ -1,9 +1,11 @@
 //! The `trueshot` command line: glue between the library crates, argument parsing and output.
 
 mod check;
+mod credentials;
 mod fetch;
 mod guide;
 mod process;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -37,6 +39,12 @@ enum Command {
     /// Reruns skip photos already done with the same guideline. Exit code: 0 all made without a
     /// failed check, 1 some refused or with a failed check, 2 some could not be read.
     Process(process::ProcessArgs),
+    /// Read and validate the content credentials (C2PA) of headshots: the source photo, every
+    /// edit and the authenticity measures. Any change to the pixels or the credentials makes a
+    /// file invalid.
+    ///
+    /// Exit code: 0 all valid, 1 some invalid or without credentials, 2 some could not be read.
+    Verify(verify::VerifyArgs),
     /// List, show and validate guidelines.
     Guide {
         #[command(subcommand)]
@@ -74,6 +82,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(&args, &store),
         Command::Process(args) => process::run(&args, &store),
+        Command::Verify(args) => verify::run(&args),
         Command::Guide { action } => guide::run(&action),
         Command::Models {
             action: ModelsAction::Fetch,

@@ -57,6 +57,8 @@ pub struct ProcessArgs {
     /// that verification refuses it).
     #[arg(long, hide = true, value_name = "X")]
     retouch_strength: Option<f32>,
+    #[command(flatten)]
+    sign: crate::credentials::SignArgs,
 }
 
 /// Prefix of temporary files in the output folder; leftovers of a killed run are removed.
@@ -64,8 +66,8 @@ const TEMP_PREFIX: &str = ".trueshot-tmp.";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Revision of what `process` makes of a photo: raised whenever the same photo and guideline
 /// would give different outputs (a rerun then redoes photos an older revision made). 5: tone,
-/// retouch and verification.
-const PIPELINE: u32 = 5;
+/// retouch and verification. 6: content credentials and XMP, AI-made inputs refused.
+const PIPELINE: u32 = 6;
 
 /// Hash of the guideline as `process` applies it: every setting, defaults included (a new
 /// setting with a default changes it even when the file does not change).
@@ -96,7 +98,10 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
         }
         loaded.sha256 = sha256_hex(format!("{}\n--retouch-strength {x}", loaded.sha256).as_bytes());
     }
-    let backdrop_photo = load_backdrop_photo(&loaded)?;
+    let (backdrop_photo, backdrop_source) = match load_backdrop_photo(&loaded)? {
+        Some((photo, source)) => (Some(photo), Some(source)),
+        None => (None, None),
+    };
     let inputs = crate::check::expand(&args.inputs);
     if inputs.is_empty() {
         anyhow::bail!("no photos found in the inputs");
@@ -138,7 +143,20 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
     } else {
         Some(trueshot_vision::FaceNets::load(store)?)
     };
+    // Every output is signed; said once, on stderr, so that nobody mistakes test credentials.
+    let signing = if todo.is_empty() {
+        None
+    } else {
+        let s = args.sign.load()?;
+        eprintln!("{}", s.credentials.describe());
+        Some(s)
+    };
     let stages = Stages {
+        signing: signing.as_ref(),
+        background_source: crate::credentials::background_source(
+            &loaded.guide,
+            backdrop_source.as_ref(),
+        ),
         verifier: match (&perception, &face_nets) {
             (Some(_), Some(nets)) => Some(trueshot_retouch::Verifier { nets }),
             _ => None,
@@ -393,7 +411,11 @@ fn make_headshots(
         );
     }
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    report["input_sha256"] = json!(sha256_hex(&bytes));
+    let input_sha256 = sha256_hex(&bytes);
+    report["input_sha256"] = json!(input_sha256);
+    let source_photo = crate::credentials::original_source(path, &bytes, &input_sha256);
+    // A photo that declares it was made by generative AI is not a real photograph.
+    let ai = trueshot_provenance::screen(&bytes);
     let photo = decode_bytes(&bytes, path, &limits)?;
     drop(bytes);
     let image = &photo.image;
@@ -408,6 +430,12 @@ fn make_headshots(
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let mut findings = assess(&view, &scene, guide);
+    let ai_refusal = ai.as_ref().and_then(|ai| {
+        let refuse = guide.provenance.ai_inputs == trueshot_guide::AiInputs::Refuse;
+        findings.push(crate::credentials::ai_finding(ai, refuse));
+        report["ai_declaration"] = json!(ai);
+        refuse.then(|| ai.describe())
+    });
     // Exposure and white balance from the scene (faces excluded), or toward the batch's median.
     let stats = scene_tone(&view, &scene);
     let fh = scene.faces.first().and_then(|f| {
@@ -431,6 +459,12 @@ fn make_headshots(
     report["faces"] = json!(scene.faces.len());
     let replace = guide.background.mode.replaces();
     report["background"] = json!({ "mode": guide.background.mode.as_str() });
+    if let Some(s) = stages.signing {
+        report["content_credentials"] = json!({
+            "signed": true,
+            "test_certificate": matches!(s.credentials.origin, trueshot_provenance::Origin::Test { .. }),
+        });
+    }
     // from the analysis copy perception already made, not from the full photo again
     write_thumbnail(view.analysis(), out_dir, &job.name)?;
     let mut variants = Vec::new();
@@ -478,7 +512,12 @@ fn make_headshots(
             // Refusals: canvas the photo lacks while the background is kept (nothing may be
             // invented; with a new background the matte decides below), too much enlargement, a
             // failed check when the guideline refuses those, an ID photo out of its ranges.
-            let refusal = if plan.missing.any() && !replace {
+            let refusal = if let Some(why) = &ai_refusal {
+                Some(format!(
+                    "{} cannot be made: {why}; trueshot makes headshots from real photographs only",
+                    variant.name
+                ))
+            } else if plan.missing.any() && !replace {
                 Some(format!(
                     "{} {}×{} needs more of the scene than the photo shows: {}",
                     variant.name,
@@ -738,6 +777,20 @@ fn make_headshots(
             if let (Some(c), true) = (&cut, guide.background.cutout) {
                 let file = format!("{}.{}.cutout.png", job.name, variant.name);
                 let bytes = encode_rgba_png(&c.rgba(), variant.dpi)?;
+                let bytes = signed(
+                    &bytes,
+                    stages,
+                    crate::credentials::claim(
+                        &file,
+                        Format::Png,
+                        &source_photo,
+                        None,
+                        guide,
+                        report,
+                        &variants[at],
+                        crate::credentials::Output::Cutout,
+                    ),
+                )?;
                 write_atomic(out_dir, &file, &bytes)
                     .with_context(|| format!("cannot write {}", out_dir.join(&file).display()))?;
                 variants[at]["cutout"] = json!(file);
@@ -753,6 +806,20 @@ fn make_headshots(
                 &headshot,
                 output_format(variant.format, variant.quality),
                 variant.dpi,
+            )?;
+            let bytes = signed(
+                &bytes,
+                stages,
+                crate::credentials::claim(
+                    &file,
+                    variant.format,
+                    &source_photo,
+                    stages.background_source.as_ref(),
+                    guide,
+                    report,
+                    &variants[at],
+                    crate::credentials::Output::Headshot,
+                ),
             )?;
             write_atomic(out_dir, &file, &bytes)
                 .with_context(|| format!("cannot write {}", out_dir.join(&file).display()))?;
@@ -776,6 +843,28 @@ fn make_headshots(
         let page = sheet(img, variant, s);
         let file = format!("{}.{}.{}", job.name, s.name, s.format.extension());
         let bytes = encode(&page, output_format(s.format, s.quality), variant.dpi)?;
+        let entry = variants
+            .iter()
+            .find(|v| v["name"] == s.of.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let bytes = signed(
+            &bytes,
+            stages,
+            crate::credentials::claim(
+                &file,
+                s.format,
+                &source_photo,
+                stages.background_source.as_ref(),
+                guide,
+                report,
+                &entry,
+                crate::credentials::Output::Sheet {
+                    copies: u64::from(nx * ny),
+                    of: &s.of,
+                },
+            ),
+        )?;
         write_atomic(out_dir, &file, &bytes)
             .with_context(|| format!("cannot write {}", out_dir.join(&file).display()))?;
         sheets.push(json!({ "name": s.name, "file": file, "copies": nx * ny }));
@@ -804,6 +893,10 @@ fn make_headshots(
 /// What every photo of a batch shares besides the guideline: the loaded nets and the decoded
 /// background photo.
 struct Stages<'a> {
+    /// Signs every output's content credentials.
+    signing: Option<&'a crate::credentials::Signing>,
+    /// What the credentials name as the new background.
+    background_source: Option<trueshot_provenance::Source>,
     perception: Option<&'a Perception>,
     matting: Option<&'a Matting>,
     backdrop_photo: Option<&'a RgbImage>,
@@ -815,6 +908,15 @@ struct Stages<'a> {
     retouch_strength: f32,
     /// With `--team`: the batch's median scene, which every photo's tone is brought to.
     team_target: Option<trueshot_retouch::SceneStats>,
+}
+
+/// Signs content credentials (and XMP) into an encoded output.
+fn signed(bytes: &[u8], stages: &Stages, claim: trueshot_provenance::Claim) -> Result<Vec<u8>> {
+    match stages.signing {
+        Some(s) => trueshot_provenance::sign(bytes, &claim, s.signer.as_ref())
+            .with_context(|| format!("{}: content credentials", claim.title)),
+        None => Ok(bytes.to_vec()),
+    }
 }
 
 /// The scene's tone statistics on the analysis copy, the faces left out.
@@ -1046,7 +1148,7 @@ fn override_background(loaded: &mut Loaded, spec: &str) -> Result<()> {
 }
 
 /// Decodes the guideline's background photo once for the batch (mode image).
-fn load_backdrop_photo(loaded: &Loaded) -> Result<Option<RgbImage>> {
+fn load_backdrop_photo(loaded: &Loaded) -> Result<Option<(RgbImage, trueshot_provenance::Source)>> {
     let b = &loaded.guide.background;
     if b.mode != BackgroundMode::Image {
         return Ok(None);
@@ -1062,7 +1164,8 @@ fn load_backdrop_photo(loaded: &Loaded) -> Result<Option<RgbImage>> {
         .with_context(|| format!("background image {}: cannot read", path.display()))?;
     let photo = decode_bytes(&bytes, &path, &Limits::default())
         .with_context(|| format!("background image {}", path.display()))?;
-    Ok(Some(photo.image))
+    let source = crate::credentials::original_source(&path, &bytes, &sha256_hex(&bytes));
+    Ok(Some((photo.image, source)))
 }
 
 fn output_format(format: Format, quality: u32) -> OutputFormat {
@@ -1250,8 +1353,13 @@ fn write_index(out_dir: &Path, loaded: &Loaded, reports: &[(Value, bool)]) -> Re
                 } else {
                     String::new()
                 };
+                let signed = match r["content_credentials"]["test_certificate"].as_bool() {
+                    Some(true) => " · signed content credentials (local test certificate)",
+                    Some(false) => " · signed content credentials",
+                    None => "",
+                };
                 cells.push_str(&format!(
-                    "<figure><img src=\"{}\" alt=\"{vname} headshot of {}\"><figcaption>{vname} {}×{} · eye line {} · eye–chin {} · roll {}°{matting}</figcaption></figure>",
+                    "<figure><img src=\"{}\" alt=\"{vname} headshot of {}\"><figcaption>{vname} {}×{} · eye line {} · eye–chin {} · roll {}°{matting}{signed}</figcaption></figure>",
                     url_escape(file),
                     html_escape(name),
                     v["width"], v["height"], f["eye_line"], f["eye_to_chin"], f["roll_after"],

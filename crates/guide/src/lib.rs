@@ -35,6 +35,8 @@ section! {
         retouch: Retouch,
         /// Bounds every headshot is verified against after editing.
         verify: Verify,
+        /// Content credentials, creator and copyright; AI-made inputs.
+        provenance: Provenance,
         /// Limits of every check.
         checks: Checks,
     }
@@ -167,6 +169,22 @@ section! {
 }
 
 section! {
+    /// What every output says about itself: signed C2PA content credentials (the original as
+    /// parent, every edit, the verification measures) and XMP with IPTC's digital source type,
+    /// plus this creator and copyright. Photos that declare they were made by generative AI (IPTC
+    /// digital source type `trainedAlgorithmicMedia` or `compositeWithTrainedAlgorithmicMedia`, in
+    /// XMP or C2PA) are refused, or only flagged.
+    pub struct Provenance {
+        /// Creator written into every output (XMP dc:creator): the photographer or the team.
+        creator: String = String::new(),
+        /// Copyright notice written into every output (XMP dc:rights).
+        copyright: String = String::new(),
+        /// refuse or flag photos that declare they were made by generative AI.
+        ai_inputs: AiInputs = AiInputs::Refuse,
+    }
+}
+
+section! {
     /// Limits of every check. For `most` limits a value above `warn` warns and above `fail`
     /// fails; for the others, below.
     pub struct Checks {
@@ -243,6 +261,11 @@ choice! {
 choice! {
     /// Gradient shape.
     pub enum GradientShape { Linear = "linear", Radial = "radial" }
+}
+
+choice! {
+    /// What to do with a photo that declares it was made by generative AI.
+    pub enum AiInputs { Refuse = "refuse", Flag = "flag" }
 }
 
 choice! {
@@ -498,6 +521,7 @@ impl Validate for Sheet {}
 impl Validate for Framing {}
 impl Validate for Retouch {}
 impl Validate for Verify {}
+impl Validate for Provenance {}
 impl Validate for Checks {}
 
 impl Validate for Background {
