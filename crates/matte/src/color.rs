@@ -52,7 +52,21 @@ pub fn to_srgb_u8(c: f32) -> u8 {
     (encode_255(c) + 0.5) as u8
 }
 
+/// Cube root of a positive, normal `t`: an exponent-third first guess refined by two Halley
+/// steps (cubic convergence: a few per cent, then about 1e-5, then the float's own rounding).
+/// Several times faster than `f32::cbrt`, which dominated Lab conversions in profiles.
+#[inline]
+pub fn cbrt(t: f32) -> f32 {
+    let mut x = f32::from_bits(t.to_bits() / 3 + 0x2a51_37a0);
+    for _ in 0..2 {
+        let x3 = x * x * x;
+        x *= (x3 + 2.0 * t) / (2.0 * x3 + t);
+    }
+    x
+}
+
 /// CIELAB (D65 white) of a linear sRGB colour.
+#[inline]
 pub fn lab(rgb: [f32; 3]) -> [f32; 3] {
     let [r, g, b] = rgb;
     let x = 0.412_456_4 * r + 0.357_576_1 * g + 0.180_437_5 * b;
@@ -60,7 +74,7 @@ pub fn lab(rgb: [f32; 3]) -> [f32; 3] {
     let z = 0.019_333_9 * r + 0.119_192 * g + 0.950_304_1 * b;
     let f = |t: f32| {
         if t > 216.0 / 24389.0 {
-            t.cbrt()
+            cbrt(t)
         } else {
             (24389.0 / 27.0 * t + 16.0) / 116.0
         }
@@ -122,6 +136,22 @@ pub fn delta_e2000(l1: [f32; 3], l2: [f32; 3]) -> f32 {
     let v =
         (dl / sl).powi(2) + (dc / sc).powi(2) + (dhh / sh).powi(2) + rt * (dc / sc) * (dhh / sh);
     v.max(0.0).sqrt() as f32
+}
+
+#[cfg(test)]
+mod cbrt_tests {
+    #[test]
+    fn fast_cube_root_is_exact_to_the_float() {
+        let mut t = 216.0f32 / 24389.0;
+        while t < 4.0 {
+            let (fast, exact) = (super::cbrt(t), t.cbrt());
+            assert!(
+                (fast - exact).abs() <= 2.0 * f32::EPSILON * exact,
+                "{t}: {fast} vs {exact}"
+            );
+            t *= 1.0001;
+        }
+    }
 }
 
 #[cfg(test)]

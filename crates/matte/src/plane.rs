@@ -64,25 +64,31 @@ impl Plane {
             return self.clone();
         }
         let mut tmp = vec![0.0f32; w * h];
-        // Horizontal running sums (f64 so that long rows do not drift).
-        for y in 0..h {
-            let row = &self.data[y * w..(y + 1) * w];
-            let out = &mut tmp[y * w..(y + 1) * w];
-            let mut sum = 0.0f64;
-            let mut count = 0usize;
-            for &v in row.iter().take(r.min(w - 1) + 1) {
-                sum += f64::from(v);
-                count += 1;
-            }
+        // Horizontal: prefix sums (f64, so that long rows do not drift), four rows interleaved
+        // so that their additions overlap; each mean is then one difference of two prefixes.
+        let mut prefix = vec![0.0f64; 4 * (w + 1)];
+        let inner = 1.0 / (2 * r + 1) as f64;
+        for y0 in (0..h).step_by(4) {
+            let rows = (h - y0).min(4);
+            let mut acc = [0.0f64; 4];
             for x in 0..w {
-                out[x] = (sum / count as f64) as f32;
-                if x + r + 1 < w {
-                    sum += f64::from(row[x + r + 1]);
-                    count += 1;
+                for k in 0..rows {
+                    acc[k] += f64::from(self.data[(y0 + k) * w + x]);
+                    prefix[k * (w + 1) + x + 1] = acc[k];
                 }
-                if x >= r {
-                    sum -= f64::from(row[x - r]);
-                    count -= 1;
+            }
+            for k in 0..rows {
+                let p = &prefix[k * (w + 1)..(k + 1) * (w + 1)];
+                let out = &mut tmp[(y0 + k) * w..(y0 + k + 1) * w];
+                for (x, o) in out.iter_mut().enumerate() {
+                    let (lo, hi) = (x.saturating_sub(r), (x + r + 1).min(w));
+                    let n = hi - lo;
+                    let inv = if n == 2 * r + 1 {
+                        inner
+                    } else {
+                        1.0 / n as f64
+                    };
+                    *o = ((p[hi] - p[lo]) * inv) as f32;
                 }
             }
         }

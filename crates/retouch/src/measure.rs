@@ -45,9 +45,17 @@ pub fn pixel_measures(
     let a = lab_planes(after, win);
     let d = lm.eye_distance();
     let sigma = (0.006 * d).max(1.0);
+    // Only around the cheek and forehead discs: a margin beyond the blur's reach leaves every
+    // value inside the discs as it would be on the whole window.
+    let r = ((0.25 + sigma * sigma).sqrt() - 0.5).round().max(0.0) as usize;
+    let around = bounds_where(&masks.texture, 3 * r + 2);
     let energy = |l: &Plane| -> Option<f32> {
+        let (l, m) = match around {
+            Some(b) => (crop(l, b), crop(&masks.texture, b)),
+            None => return None,
+        };
         let hf = l.zip(&l.gaussian_like(sigma), |x, m| (x - m) * (x - m));
-        mean_where(&hf, &masks.texture)
+        mean_where(&hf, &m)
     };
     let texture_kept = match (energy(&b[0]), energy(&a[0])) {
         (Some(e0), Some(e1)) if e0 > 1e-6 => e1 / e0,
@@ -78,6 +86,34 @@ pub fn pixel_measures(
         skin_hue_chroma_delta_e,
         clothing_delta_e: clothing_delta_e(before, after, lm, person),
     })
+}
+
+/// The box `[x0, y0, x1, y1)` around the pixels of `m` above one half, grown by `margin` (within
+/// the plane).
+fn bounds_where(m: &Plane, margin: usize) -> Option<[usize; 4]> {
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for y in 0..m.height {
+        for (x, &v) in m.data[y * m.width..(y + 1) * m.width].iter().enumerate() {
+            if v > 0.5 {
+                x0 = x0.min(x);
+                x1 = x1.max(x + 1);
+                y0 = y0.min(y);
+                y1 = y1.max(y + 1);
+            }
+        }
+    }
+    (x1 > x0).then(|| {
+        [
+            x0.saturating_sub(margin),
+            y0.saturating_sub(margin),
+            (x1 + margin).min(m.width),
+            (y1 + margin).min(m.height),
+        ]
+    })
+}
+
+fn crop(p: &Plane, [x0, y0, x1, y1]: [usize; 4]) -> Plane {
+    Plane::from_fn(x1 - x0, y1 - y0, |x, y| p.data[(y + y0) * p.width + x + x0])
 }
 
 /// Mean CIEDE2000 between two pictures over the clothing: below the chin, between the jaw's
