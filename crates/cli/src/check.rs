@@ -119,10 +119,13 @@ fn check_one(path: &Path, perception: &Perception, guide: &Guideline) -> Result<
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let mut findings = assess(&view, &scene, guide);
     if let Some(ai) = &ai {
-        findings.push(crate::credentials::ai_finding(
-            ai,
-            guide.provenance.ai_inputs == trueshot_guide::AiInputs::Refuse,
-        ));
+        findings.insert(
+            0,
+            crate::credentials::ai_finding(
+                ai,
+                guide.provenance.ai_inputs == trueshot_guide::AiInputs::Refuse,
+            ),
+        );
     }
     let worst = overall(&findings);
     let mut notes = photo.notes;

@@ -432,7 +432,7 @@ fn make_headshots(
     let mut findings = assess(&view, &scene, guide);
     let ai_refusal = ai.as_ref().and_then(|ai| {
         let refuse = guide.provenance.ai_inputs == trueshot_guide::AiInputs::Refuse;
-        findings.push(crate::credentials::ai_finding(ai, refuse));
+        findings.insert(0, crate::credentials::ai_finding(ai, refuse));
         report["ai_declaration"] = json!(ai);
         refuse.then(|| ai.describe())
     });

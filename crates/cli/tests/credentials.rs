@@ -36,6 +36,22 @@ fn trueshot(creds: &Path, args: &[&str]) -> Output {
         .expect("run trueshot")
 }
 
+/// `trueshot process --json` of one photo with a guideline file.
+fn process_with(creds: &Path, out: &Path, guide: &Path, photo: &str) -> Output {
+    trueshot(
+        creds,
+        &[
+            "process",
+            "--json",
+            "--out",
+            out.to_str().unwrap(),
+            "--guide",
+            guide.to_str().unwrap(),
+            photo,
+        ],
+    )
+}
+
 fn text(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr)
 }
@@ -70,18 +86,7 @@ fn every_output_carries_valid_credentials_that_break_when_changed() {
     let creds = dir.join("creds");
     let out = dir.join("out");
     let guide = guideline(&dir, "");
-    let run = trueshot(
-        &creds,
-        &[
-            "process",
-            "--json",
-            "--out",
-            out.to_str().unwrap(),
-            "--guide",
-            guide.to_str().unwrap(),
-            "photos/samples/obama.jpg",
-        ],
-    );
+    let run = process_with(&creds, &out, &guide, "photos/samples/obama.jpg");
     // 1: the photo fails the face-size check (obama.jpg is small), all headshots are made
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     assert!(
@@ -289,45 +294,6 @@ fn every_output_carries_valid_credentials_that_break_when_changed() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A real photo relabelled in XMP as made by generative AI.
-fn xmp_ai_fixture(dir: &Path) -> PathBuf {
-    let bytes = std::fs::read(root().join("photos/samples/biden.jpg")).unwrap();
-    let packet = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"/></rdf:RDF></x:xmpmeta>"#;
-    let out =
-        trueshot_provenance::xmp::embed(&bytes, trueshot_provenance::Format::Jpeg, packet).unwrap();
-    let path = dir.join("labelled_xmp.jpg");
-    std::fs::write(&path, out).unwrap();
-    path
-}
-
-/// A real photo carrying C2PA credentials whose first action says a generative model created it.
-fn c2pa_ai_fixture(dir: &Path) -> PathBuf {
-    let creds = trueshot_provenance::Credentials::test(&dir.join("generator-creds")).unwrap();
-    let bytes = std::fs::read(root().join("photos/samples/grace_hopper.jpg")).unwrap();
-    let def = json!({
-        "claim_generator_info": [{ "name": "some-image-generator", "version": "2.0" }],
-        "title": "portrait.jpg",
-        "assertions": [{ "label": "c2pa.actions", "data": { "actions": [{
-            "action": "c2pa.created",
-            "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia",
-        }]}}],
-    });
-    let mut b = c2pa::Builder::default()
-        .with_definition(def.to_string())
-        .unwrap();
-    let mut out = std::io::Cursor::new(Vec::new());
-    b.sign(
-        creds.signer().unwrap().as_ref(),
-        "image/jpeg",
-        &mut std::io::Cursor::new(bytes),
-        &mut out,
-    )
-    .unwrap();
-    let path = dir.join("labelled_c2pa.jpg");
-    std::fs::write(&path, out.into_inner()).unwrap();
-    path
-}
-
 fn findings(report: &Value) -> Vec<(String, String)> {
     report["findings"]
         .as_array()
@@ -346,8 +312,9 @@ fn findings(report: &Value) -> Vec<(String, String)> {
 fn photos_declared_as_ai_made_are_refused_and_real_ones_are_not() {
     let dir = scratch("ai");
     let creds = dir.join("creds");
-    let xmp = xmp_ai_fixture(&dir);
-    let c2pa = c2pa_ai_fixture(&dir);
+    // made by `cargo run -p trueshot-provenance --example make_ai_fixtures`
+    let xmp = root().join("photos/ai-labelled/xmp_trained.jpg");
+    let c2pa = root().join("photos/ai-labelled/c2pa_composite_trained.jpg");
     let real = root().join("photos/samples/obama.jpg");
     let inputs = [
         xmp.to_str().unwrap(),
@@ -387,7 +354,7 @@ fn photos_declared_as_ai_made_are_refused_and_real_ones_are_not() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["name"] == "labelled_c2pa")
+        .find(|r| r["name"] == "c2pa_composite_trained")
         .unwrap();
     assert_eq!(c2pa_report["ai_declaration"]["declared_in"], "C2PA");
     assert!(c2pa_report["ai_declaration"]["detail"]
@@ -418,18 +385,7 @@ fn photos_declared_as_ai_made_are_refused_and_real_ones_are_not() {
     )
     .unwrap();
     let out = dir.join("flagged");
-    let run = trueshot(
-        &creds,
-        &[
-            "process",
-            "--json",
-            "--out",
-            out.to_str().unwrap(),
-            "--guide",
-            guide.to_str().unwrap(),
-            xmp.to_str().unwrap(),
-        ],
-    );
+    let run = process_with(&creds, &out, &guide, xmp.to_str().unwrap());
     let r = &json_of(&run)[0];
     assert_ne!(r["status"], "rejected", "{}", text(&run));
     assert!(!r["outputs"].as_array().unwrap().is_empty());

@@ -167,61 +167,30 @@ fn signed_outputs_validate_and_any_change_invalidates_them() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A copy of a real photo relabelled as AI-made, as a generator writes it into XMP.
-fn xmp_ai_fixture(term: &str) -> Vec<u8> {
-    let bytes = std::fs::read(root().join("photos/samples/biden.jpg")).unwrap();
-    let packet = format!(
-        r#"<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/"><Iptc4xmpExt:DigitalSourceType>http://cv.iptc.org/newscodes/digitalsourcetype/{term}</Iptc4xmpExt:DigitalSourceType></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>"#
-    );
-    xmp::embed(&bytes, Format::Jpeg, &packet).unwrap()
-}
-
-/// A copy of a real photo with C2PA credentials whose first action says a generative model
-/// created it (what image generators that sign their output write).
-fn c2pa_ai_fixture(creds: &Credentials) -> Vec<u8> {
-    let bytes = std::fs::read(root().join("photos/samples/grace_hopper.jpg")).unwrap();
-    let def = json!({
-        "claim_generator_info": [{ "name": "some-image-generator", "version": "1.0" }],
-        "title": "generated.jpg",
-        "assertions": [{ "label": "c2pa.actions", "data": { "actions": [{
-            "action": "c2pa.created",
-            "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
-        }]}}],
-    });
-    let mut b = c2pa::Builder::default()
-        .with_definition(def.to_string())
-        .unwrap();
-    let mut out = std::io::Cursor::new(Vec::new());
-    b.sign(
-        creds.signer().unwrap().as_ref(),
-        "image/jpeg",
-        &mut std::io::Cursor::new(bytes),
-        &mut out,
-    )
-    .unwrap();
-    out.into_inner()
-}
-
 #[test]
 fn inputs_declared_as_ai_are_recognised_and_real_photos_are_not() {
     let dir = scratch("screen");
     let creds = Credentials::test(&dir).unwrap();
-    for term in [
-        "trainedAlgorithmicMedia",
-        "compositeWithTrainedAlgorithmicMedia",
-    ] {
-        let d = screen(&xmp_ai_fixture(term)).expect(term);
-        assert_eq!(d.declared_in, "XMP");
-        assert!(d.source_type.ends_with(term));
-        assert!(d.describe().contains("generative AI"), "{}", d.describe());
-    }
-    let fixture = c2pa_ai_fixture(&creds);
-    let d = screen(&fixture).expect("C2PA-labelled");
+    // photos/ai-labelled: made by `cargo run -p trueshot-provenance --example make_ai_fixtures`
+    let fixture = |name: &str| std::fs::read(root().join("photos/ai-labelled").join(name)).unwrap();
+    let d = screen(&fixture("xmp_trained.jpg")).expect("XMP-labelled");
+    assert_eq!(d.declared_in, "XMP");
+    assert!(d.source_type.ends_with("/trainedAlgorithmicMedia"));
+    assert!(d.describe().contains("generative AI"), "{}", d.describe());
+    let d = screen(&fixture("c2pa_composite_trained.jpg")).expect("C2PA-labelled");
     assert_eq!(d.declared_in, "C2PA");
+    assert!(d
+        .source_type
+        .ends_with("/compositeWithTrainedAlgorithmicMedia"));
     assert!(d.describe().contains("c2pa.created") && d.describe().contains("some-image-generator"));
     // every real photo in the repo passes, and so does a trueshot output (a real capture,
     // composited), whose credentials and XMP say compositeCapture
-    for dir in ["photos/samples", "photos/test"] {
+    for dir in [
+        "photos/samples",
+        "photos/test",
+        "photos/formats",
+        "photos/backgrounds",
+    ] {
         for e in std::fs::read_dir(root().join(dir)).unwrap() {
             let p = e.unwrap().path();
             let bytes = std::fs::read(&p).unwrap();
