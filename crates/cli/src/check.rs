@@ -275,7 +275,10 @@ fn print_human(path: &Path, report: &Result<Report, String>) {
                     .value
                     .map(|v| format!("{v:.2}"))
                     .unwrap_or_else(|| "—".into());
-                if f.advice.is_empty() {
+                if f.value.is_none() {
+                    // a finding without a measured value (e.g. `ai_generated`): the advice alone
+                    println!("  {mark} {:<18} {}", f.check, f.advice);
+                } else if f.advice.is_empty() {
                     println!(
                         "  {mark} {:<18} {value:>8} {}",
                         f.check,

@@ -392,3 +392,25 @@ fn photos_declared_as_ai_made_are_refused_and_real_ones_are_not() {
     assert!(findings(r).contains(&("ai_generated".into(), "warn".into())));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Hostile and damaged files (photos/bad) get a verdict or "unreadable" each, in one run: never a
+/// crash, never "valid".
+#[test]
+fn verify_names_every_hostile_file_and_never_crashes() {
+    let dir = scratch("hostile");
+    let files: Vec<String> = std::fs::read_dir(root().join("photos/bad"))
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
+        .collect();
+    let mut args = vec!["verify", "--json"];
+    args.extend(files.iter().map(String::as_str));
+    let v = trueshot(&dir, &args);
+    assert_eq!(v.status.code(), Some(2), "{}", text(&v));
+    let rows = json_of(&v);
+    assert_eq!(rows.as_array().unwrap().len(), files.len());
+    for r in rows.as_array().unwrap() {
+        let state = r["state"].as_str().unwrap();
+        assert!(["missing", "invalid", "unreadable"].contains(&state), "{r}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -42,24 +42,32 @@ pub fn read(bytes: &[u8], trust_anchors: Option<&str>) -> Result<Verdict, Error>
     let context = c2pa::Context::new()
         .with_settings(settings.to_string())
         .map_err(|e| Error::Read(e.to_string()))?;
-    let reader =
-        match c2pa::Reader::from_context(context).with_stream(format.mime(), Cursor::new(bytes)) {
-            Ok(r) => r,
-            Err(c2pa::Error::JumbfNotFound) | Err(c2pa::Error::ProvenanceMissing) => {
-                return Ok(Verdict {
-                    state: State::Missing,
-                    problems: vec!["no content credentials in the file".into()],
-                    manifest: None,
-                })
-            }
-            Err(e) => {
-                return Ok(Verdict {
-                    state: State::Invalid,
-                    problems: vec![format!("the content credentials cannot be read: {e}")],
-                    manifest: None,
-                })
-            }
-        };
+    // C2PA parses untrusted containers: a panic in it is this file's fault, never the batch's.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        c2pa::Reader::from_context(context).with_stream(format.mime(), Cursor::new(bytes))
+    }))
+    .map_err(|_| Error::Read("the file's structure could not be read".into()))?;
+    let reader = match result {
+        Ok(r) => r,
+        Err(c2pa::Error::JumbfNotFound) | Err(c2pa::Error::ProvenanceMissing) => {
+            return Ok(Verdict {
+                state: State::Missing,
+                problems: vec!["no content credentials in the file".into()],
+                manifest: None,
+            })
+        }
+        // a damaged container: unreadable, not a verdict on credentials
+        Err(c2pa::Error::InvalidAsset(why)) => {
+            return Err(Error::Read(format!("the file is damaged: {why}")))
+        }
+        Err(e) => {
+            return Ok(Verdict {
+                state: State::Invalid,
+                problems: vec![format!("the content credentials cannot be read: {e}")],
+                manifest: None,
+            })
+        }
+    };
     let store: Value =
         serde_json::from_str(&reader.json()).map_err(|e| Error::Read(e.to_string()))?;
     let problems: Vec<String> = store["validation_results"]["activeManifest"]["failure"]

@@ -98,9 +98,12 @@ fn screen_c2pa(bytes: &[u8]) -> Option<AiDeclaration> {
     let context = c2pa::Context::new()
         .with_settings(r#"{"verify": {"verify_after_reading": false}}"#)
         .ok()?;
-    let reader = c2pa::Reader::from_context(context)
-        .with_stream(format.mime(), std::io::Cursor::new(bytes))
-        .ok()?;
+    // C2PA parses untrusted containers: a panic in it must not take the batch down.
+    let reader = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        c2pa::Reader::from_context(context).with_stream(format.mime(), std::io::Cursor::new(bytes))
+    }))
+    .ok()?
+    .ok()?;
     let store: serde_json::Value = serde_json::from_str(&reader.json()).ok()?;
     for manifest in store["manifests"].as_object()?.values() {
         let tool = manifest["claim_generator_info"][0]["name"]
