@@ -112,6 +112,20 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
     let out_dir = args.out.canonicalize().unwrap_or_else(|_| args.out.clone());
     let jobs = name_jobs(&inputs, &out_dir);
 
+    // With --team every photo is toned toward the batch's median scene, so the median is part of
+    // what makes a photo done: the same photo in another batch is redone.
+    let mut perception = None;
+    let team = if args.team || loaded.guide.retouch.team {
+        let p = Perception::load(store)?;
+        let all: Vec<&Job> = jobs.iter().collect();
+        let target = team_target(&all, &p);
+        loaded.sha256 = sha256_hex(format!("{}\nteam target {target:?}", loaded.sha256).as_bytes());
+        perception = Some(p);
+        Some(target)
+    } else {
+        None
+    };
+
     // Photos already done (same bytes, same guideline, same version) are skipped without loading
     // the models.
     let mut todo = Vec::new();
@@ -127,11 +141,9 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
             None => todo.push(i),
         }
     }
-    let perception = if todo.is_empty() {
-        None
-    } else {
-        Some(Perception::load(store)?)
-    };
+    if perception.is_none() && !todo.is_empty() {
+        perception = Some(Perception::load(store)?);
+    }
     let background = &loaded.guide.background;
     let matting = if !todo.is_empty() && (background.mode.replaces() || background.cutout) {
         Some(Matting::load(store)?)
@@ -163,13 +175,7 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
         },
         bounds: bounds(&loaded.guide.verify),
         retouch_strength: args.retouch_strength.unwrap_or(1.0),
-        team_target: match &perception {
-            Some(p) if args.team || loaded.guide.retouch.team => {
-                let all: Vec<&Job> = jobs.iter().collect();
-                Some(team_target(&all, p))
-            }
-            _ => None,
-        },
+        team_target: team,
         perception: perception.as_ref(),
         matting: matting.as_ref(),
         backdrop_photo: backdrop_photo.as_ref(),

@@ -231,4 +231,10 @@ fn team_mode_brings_an_off_camera_setting_back_to_the_batch() {
     assert!(o.iter().all(|g| (g - 1.0).abs() < 0.15), "{o:?}");
     // Alone, the off photo gets at most a mild correction.
     assert!(ga.iter().zip(&gt).any(|(x, y)| (x - y).abs() > 0.05));
+    // The batch's median is part of what makes a photo done: the same batch again is skipped,
+    // a batch without the off photo (another median) redoes the others.
+    let again = process(&out.join("team"), &["--team"], &batch);
+    assert!(again.iter().all(|r| r["skipped"] == true), "{again:?}");
+    let fewer = process(&out.join("team"), &["--team"], &batch[..3]);
+    assert!(fewer.iter().all(|r| r["skipped"] == false), "{fewer:?}");
 }
