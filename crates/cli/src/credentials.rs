@@ -68,9 +68,11 @@ pub fn original_source(path: &std::path::Path, bytes: &[u8], sha256: &str) -> So
 /// description of the colour or gradient trueshot rendered. `None` when the background is kept.
 pub fn background_source(guide: &Guideline, photo: Option<&Source>) -> Option<Source> {
     let b = &guide.background;
+    // the guideline's own spelling of a colour (white when unset, as the compositor does)
     let hex = |c: Option<trueshot_guide::Color>| {
-        let [r, g, bl] = c.map_or([255, 255, 255], |c| c.0);
-        format!("#{r:02x}{g:02x}{bl:02x}")
+        c.unwrap_or(trueshot_guide::Color([255, 255, 255]))
+            .to_string()
+            .to_ascii_lowercase()
     };
     let rendered = |title: String| Source {
         sha256: trueshot_provenance::sha256_hex(title.as_bytes()),

@@ -17,12 +17,12 @@ use anyhow::{Context, Result};
 use clap::Args;
 use image::RgbImage;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use trueshot_assess::{assess, check_unit, overall, Finding};
 use trueshot_codec::{decode_bytes, encode, encode_rgba_png, Limits, OutputFormat};
 use trueshot_frame::{crop_findings, plan, render_all, sheet};
 use trueshot_guide::{BackgroundMode, Format, GradientShape, Guideline, Loaded, Status};
 use trueshot_matte::Backdrop;
+use trueshot_vision::models::sha256_hex;
 use trueshot_vision::{Matting, PerceiveOptions, Perception, PhotoView};
 
 #[derive(Args)]
@@ -327,13 +327,6 @@ fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, dir.join(name)).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The report of a photo whose outputs are complete for the same input and guideline.
