@@ -92,19 +92,52 @@ pub struct Report {
 }
 
 fn check_one(path: &Path, perception: &Perception, guide: &Guideline) -> Result<Report, String> {
-    // `check` needs only the analysis copy: a big JPEG is decoded at 1/2–1/8 size. The bytes are
-    // also screened for a declaration that generative AI made the photo.
+    // `check` needs only the analysis copy: a big JPEG is decoded at 1/2–1/8 size.
     let limits = Limits::default();
     let small =
         std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= limits.max_file_bytes);
-    let (photo, ai) = match small.then(|| std::fs::read(path)) {
-        Some(Ok(bytes)) => (
-            decode_bytes_reduced(&bytes, path, &limits, ANALYSIS_LONG_SIDE),
-            trueshot_provenance::screen(&bytes),
-        ),
-        _ => (decode_file_reduced(path, &limits, ANALYSIS_LONG_SIDE), None),
-    };
-    let photo = photo.map_err(|e| e.to_string())?;
+    match small.then(|| std::fs::read(path)) {
+        Some(Ok(bytes)) => check_bytes(&bytes, path, perception, guide, &limits, false),
+        _ => {
+            let photo = decode_file_reduced(path, &limits, ANALYSIS_LONG_SIDE)
+                .map_err(|e| e.to_string())?;
+            judge(photo, None, path, perception, guide, false)
+        }
+    }
+}
+
+/// Checks a photo held in memory (`name` is only for messages). `live`: a video frame of the
+/// person in front of the camera (the web page's live guidance), where distant faces are not
+/// searched for and every millisecond counts.
+pub fn check_bytes(
+    bytes: &[u8],
+    name: &Path,
+    perception: &Perception,
+    guide: &Guideline,
+    limits: &Limits,
+    live: bool,
+) -> Result<Report, String> {
+    // The bytes are also screened for a declaration that generative AI made the photo.
+    let photo =
+        decode_bytes_reduced(bytes, name, limits, ANALYSIS_LONG_SIDE).map_err(|e| e.to_string())?;
+    judge(
+        photo,
+        trueshot_provenance::screen(bytes),
+        name,
+        perception,
+        guide,
+        live,
+    )
+}
+
+fn judge(
+    photo: trueshot_codec::DecodedPhoto,
+    ai: Option<trueshot_provenance::AiDeclaration>,
+    path: &Path,
+    perception: &Perception,
+    guide: &Guideline,
+    live: bool,
+) -> Result<Report, String> {
     let (full_w, full_h) = photo.full_size();
     let view = PhotoView::with_full_size(&photo.image, full_w, full_h)
         .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -113,6 +146,7 @@ fn check_one(path: &Path, perception: &Perception, guide: &Guideline) -> Result<
             &view,
             &PerceiveOptions {
                 crown: guide.primary().is_id_photo(),
+                far_faces: !live,
                 ..PerceiveOptions::default()
             },
         )

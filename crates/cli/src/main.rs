@@ -1,11 +1,6 @@
 //! The `trueshot` command line: glue between the library crates, argument parsing and output.
 
-mod check;
-mod credentials;
-mod fetch;
-mod guide;
-mod process;
-mod verify;
+use trueshot::{check, fetch, guide, process, serve, verify};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +40,14 @@ enum Command {
     ///
     /// Exit code: 0 all valid, 1 some invalid or without credentials, 2 some could not be read.
     Verify(verify::VerifyArgs),
+    /// Run the web page and HTTP API for a team: employees take or upload a photo with live
+    /// advice and accept their headshot; admins keep the guideline, approve and export.
+    Serve(serve::ServeArgs),
+    /// Manage the web service's accounts (works while the server runs).
+    Users {
+        #[command(subcommand)]
+        action: serve::UsersAction,
+    },
     /// List, show and validate guidelines.
     Guide {
         #[command(subcommand)]
@@ -83,6 +86,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args, &store),
         Command::Process(args) => process::run(&args, &store),
         Command::Verify(args) => verify::run(&args),
+        Command::Serve(args) => serve::run(&args, &store),
+        Command::Users { action } => serve::users(&action),
         Command::Guide { action } => guide::run(&action),
         Command::Models {
             action: ModelsAction::Fetch,

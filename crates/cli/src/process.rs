@@ -176,6 +176,7 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
         bounds: bounds(&loaded.guide.verify),
         retouch_strength: args.retouch_strength.unwrap_or(1.0),
         team_target: team,
+        before_frames: false,
         perception: perception.as_ref(),
         matting: matting.as_ref(),
         backdrop_photo: backdrop_photo.as_ref(),
@@ -267,6 +268,103 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
     Ok(code)
 }
 
+/// Everything needed to make headshots of single photos on demand, loaded once: the web
+/// service's workers share one engine (`&self`, `Send + Sync`).
+pub struct Engine {
+    perception: Perception,
+    face_nets: trueshot_vision::FaceNets,
+    matting: Matting,
+    signing: crate::credentials::Signing,
+}
+
+impl Engine {
+    /// Loads every net (perception, identity and age, matting) and the signing credentials.
+    pub fn load(
+        store: &trueshot_vision::ModelStore,
+        sign: &crate::credentials::SignArgs,
+    ) -> Result<Engine> {
+        Ok(Engine {
+            perception: Perception::load(store)?,
+            face_nets: trueshot_vision::FaceNets::load(store)?,
+            matting: Matting::load(store)?,
+            signing: sign.load()?,
+        })
+    }
+
+    pub fn perception(&self) -> &Perception {
+        &self.perception
+    }
+
+    /// Who signs the content credentials, in one sentence.
+    pub fn signer(&self) -> String {
+        self.signing.credentials.describe()
+    }
+
+    /// Makes the headshots of one photo into `out_dir` (files named `NAME.VARIANT.EXT`, the
+    /// report `NAME.report.json` last, each written atomically) and returns the report, exactly
+    /// as `trueshot process` does for each photo of a batch. Also writes every variant's
+    /// "before" frame for a before/after comparison. Never panics on bad input: an unreadable
+    /// photo gives a report with `status: "error"`.
+    pub fn process(&self, input: &Path, name: &str, loaded: &Loaded, out_dir: &Path) -> Value {
+        let job = Job {
+            input: input.to_path_buf(),
+            name: name.to_string(),
+        };
+        let backdrop = match load_backdrop_photo(loaded) {
+            Ok(b) => b,
+            Err(e) => {
+                return json!({
+                    "name": name, "status": "error", "error": format!("{e:#}"), "outputs": [],
+                })
+            }
+        };
+        let (backdrop_photo, backdrop_source) = match backdrop {
+            Some((photo, source)) => (Some(photo), Some(source)),
+            None => (None, None),
+        };
+        let stages = Stages {
+            signing: Some(&self.signing),
+            background_source: crate::credentials::background_source(
+                &loaded.guide,
+                backdrop_source.as_ref(),
+            ),
+            verifier: Some(trueshot_retouch::Verifier {
+                nets: &self.face_nets,
+            }),
+            bounds: bounds(&loaded.guide.verify),
+            retouch_strength: 1.0,
+            team_target: None,
+            before_frames: true,
+            perception: Some(&self.perception),
+            // matting only when the background is replaced or a cutout is wanted, as in `run`
+            matting: (loaded.guide.background.mode.replaces() || loaded.guide.background.cutout)
+                .then_some(&self.matting),
+            backdrop_photo: backdrop_photo.as_ref(),
+            backdrop_planes: match &backdrop_photo {
+                Some(photo) => loaded
+                    .guide
+                    .variant
+                    .iter()
+                    .map(|v| {
+                        let (w, h) = (v.width as usize, v.height as usize);
+                        let blur = loaded.guide.background.blur_px;
+                        ((w, h), trueshot_matte::photo_backdrop(photo, w, h, blur))
+                    })
+                    .collect(),
+                None => BTreeMap::new(),
+            },
+        };
+        if let Err(e) = std::fs::create_dir_all(out_dir) {
+            return json!({
+                "name": name, "status": "error", "outputs": [],
+                "error": format!("cannot create {}: {e}", out_dir.display()),
+            });
+        }
+        remove_leftovers(out_dir);
+        process_one(&job, &self.perception, &stages, loaded, out_dir)
+    }
+}
+
 /// Output base names: the input's stem, sanitised; inputs with the same stem get `-2`, `-3`, …
 /// in input order (folders are listed sorted), so reruns give the same names.
 fn name_jobs(inputs: &[PathBuf], out_dir: &Path) -> Vec<Job> {
@@ -277,19 +375,12 @@ fn name_jobs(inputs: &[PathBuf], out_dir: &Path) -> Vec<Job> {
         if input.canonicalize().is_ok_and(|p| p.starts_with(out_dir)) {
             continue;
         }
-        let stem: String = input
-            .file_stem()
-            .map(|s| s.to_string_lossy())
-            .unwrap_or_default()
-            .chars()
-            .map(|c| {
-                if c.is_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let stem = safe_stem(
+            &input
+                .file_stem()
+                .map(|s| s.to_string_lossy())
+                .unwrap_or_default(),
+        );
         let stem = if stem.is_empty() {
             "photo".into()
         } else {
@@ -307,6 +398,19 @@ fn name_jobs(inputs: &[PathBuf], out_dir: &Path) -> Vec<Job> {
         });
     }
     jobs
+}
+
+/// A file name's stem with everything but letters, digits, `-` and `_` replaced by `_`.
+pub(crate) fn safe_stem(stem: &str) -> String {
+    stem.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 fn remove_leftovers(dir: &Path) {
@@ -347,7 +451,7 @@ fn done_report(job: &Job, out_dir: &Path, loaded: &Loaded) -> Option<Value> {
     (same && complete).then_some(report)
 }
 
-fn finding_json(f: &Finding) -> Value {
+pub(crate) fn finding_json(f: &Finding) -> Value {
     json!({ "check": f.check, "status": f.status, "value": f.value.map(r3), "unit": check_unit(f.check), "advice": f.advice })
 }
 
@@ -772,6 +876,12 @@ fn make_headshots(
                     format!("thumbs/{}.{}.face-before.jpg", job.name, variant.name),
                     format!("thumbs/{}.{}.face-after.jpg", job.name, variant.name),
                 ]);
+                if stages.before_frames {
+                    let file = format!("{}.{}.before.jpg", job.name, variant.name);
+                    let bytes = encode(&before, OutputFormat::Jpeg { quality: 88 }, 72)?;
+                    write_atomic(&out_dir.join("thumbs"), &file, &bytes)?;
+                    variants[at]["before"] = json!(format!("thumbs/{file}"));
+                }
             }
             if let (Some(c), true) = (&cut, guide.background.cutout) {
                 let file = format!("{}.{}.cutout.png", job.name, variant.name);
@@ -907,6 +1017,9 @@ struct Stages<'a> {
     retouch_strength: f32,
     /// With `--team`: the batch's median scene, which every photo's tone is brought to.
     team_target: Option<trueshot_retouch::SceneStats>,
+    /// Also write each variant's "before" (the original in the same frame, no retouch, its own
+    /// background) as `thumbs/NAME.VARIANT.before.jpg`, for the web page's before/after slider.
+    before_frames: bool,
 }
 
 /// Signs content credentials (and XMP) into an encoded output.

@@ -1,0 +1,975 @@
+//! The HTTP API and the page: routes, handlers and the JSON they answer. The contract is
+//! `openapi.json` (served at `/api/openapi.json`; a test checks every documented operation
+//! against this router).
+//!
+//! Access rules, in one place: a member sees and acts on their own photos only (another
+//! member's photo answers 404, exactly like a photo that does not exist); an admin sees every
+//! photo, reviews, edits the guideline, manages accounts and exports.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, Query, Request, State,
+};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use trueshot_codec::{decode_bytes_reduced, Limits, SourceFormat};
+
+use super::auth::{self, Caller, Limit};
+use super::db::{Db, Photo, Role};
+use super::{ApiError, App, CurrentGuide};
+
+/// Days an invite link stays valid.
+pub const INVITE_DAYS: i64 = 7;
+/// Failed logins allowed per client address, and per account, before waiting.
+const LOGIN_FAILURES_IP: Limit = Limit {
+    burst: 30,
+    window_secs: 600,
+};
+const LOGIN_FAILURES_ACCOUNT: Limit = Limit {
+    burst: 10,
+    window_secs: 900,
+};
+/// Live checks: a camera sends about five frames a second.
+const CHECKS: Limit = Limit {
+    burst: 40,
+    window_secs: 4,
+};
+
+const INDEX_HTML: &str = include_str!("page/index.html");
+const APP_JS: &str = include_str!("page/app.js");
+const APP_CSS: &str = include_str!("page/app.css");
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub fn router(app: Arc<App>) -> Router {
+    let max_body = app.config.max_upload_bytes;
+    Router::new()
+        .route("/", get(page_index))
+        .route("/invite/{token}", get(page_index))
+        .route("/app.js", get(page_js))
+        .route("/app.css", get(page_css))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/login", post(login))
+        .route("/api/logout", post(logout))
+        .route("/api/me", get(me))
+        .route("/api/invites/{token}", get(invite).post(accept_invite))
+        .route("/api/tokens", post(create_token))
+        .route("/api/users", get(list_users).post(add_user))
+        .route("/api/guideline", get(get_guideline).put(put_guideline))
+        .route("/api/guideline/validate", post(validate_guideline))
+        .route("/api/check", post(check))
+        .route("/api/photos", get(list_photos).post(upload))
+        .route("/api/photos/{id}", get(get_photo))
+        .route("/api/photos/{id}/original", get(original))
+        .route("/api/photos/{id}/files/{*file}", get(photo_file))
+        .route("/api/photos/{id}/accept", post(accept))
+        .route("/api/photos/{id}/discard", post(discard))
+        .route("/api/photos/{id}/review", post(review))
+        .route("/api/export.zip", get(export))
+        .fallback(no_such_endpoint)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::map_response(security_headers))
+        .with_state(app)
+}
+
+// ---- extractors ---------------------------------------------------------------------------
+
+/// A JSON body whose rejection is a JSON error (axum's own answers in plain text).
+pub struct Body<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) => Err(ApiError::new(e.status(), e.body_text())),
+        }
+    }
+}
+
+/// The client's address (absent when the router is called in-process, as in tests).
+struct ClientIp(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or_else(|| "local".into(), |c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+fn photo_id(s: &str) -> Result<i64, ApiError> {
+    s.parse().map_err(|_| ApiError::not_found("photo"))
+}
+
+fn upload_bytes(body: Result<Bytes, BytesRejection>, max: usize) -> Result<Bytes, ApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the photo is larger than the {} MB allowed",
+                    max / (1024 * 1024)
+                ),
+            )
+        } else {
+            ApiError::bad(format!("cannot read the upload: {}", e.body_text()))
+        }
+    })?;
+    if body.is_empty() {
+        return Err(ApiError::unprocessable(
+            "the upload is empty: send the photo's bytes as the request body",
+        ));
+    }
+    Ok(body)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+// ---- page -----------------------------------------------------------------------------------
+
+fn static_file(body: &'static str, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn page_index() -> Response {
+    static_file(INDEX_HTML, "text/html; charset=utf-8")
+}
+async fn page_js() -> Response {
+    static_file(APP_JS, "text/javascript; charset=utf-8")
+}
+async fn page_css() -> Response {
+    static_file(APP_CSS, "text/css; charset=utf-8")
+}
+async fn openapi() -> Response {
+    static_file(OPENAPI, "application/json")
+}
+
+async fn no_such_endpoint(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("no such endpoint: {method} {}", uri.path()),
+    )
+}
+
+/// Headers on every answer: the page runs only its own scripts and styles, is never framed,
+/// and never sends an invite link's token to another site in a Referer.
+async fn security_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "no-referrer");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(self), microphone=(), geolocation=()",
+    );
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: mediastream:; \
+         style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; \
+         base-uri 'none'; form-action 'self'",
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, "cache-control", "no-store");
+    }
+    r
+}
+
+// ---- accounts ---------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct LoginBody {
+    email: String,
+    password: String,
+}
+
+/// Lower-cased, trimmed; refuses what cannot be an address.
+pub fn normalise_email(email: &str) -> Result<String, ApiError> {
+    let e = email.trim().to_lowercase();
+    let ok = e.len() <= 254
+        && e.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        })
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(e)
+    } else {
+        Err(ApiError::bad(format!(
+            "\"{}\" is not an email address",
+            email.trim()
+        )))
+    }
+}
+
+fn logged_in(app: &App, user: super::db::User) -> Result<Response, ApiError> {
+    let token = auth::secret()?;
+    let csrf = auth::secret()?;
+    app.db
+        .create_session(
+            &auth::digest(&token),
+            user.id,
+            &csrf,
+            super::db::unix_now() + auth::SESSION_SECONDS,
+        )
+        .map_err(ApiError::internal)?;
+    let cookie = auth::session_cookie(Some(&token), app.config.secure_cookies);
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(json!({ "user": user, "csrf": csrf })),
+    )
+        .into_response())
+}
+
+async fn login(
+    State(app): State<Arc<App>>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Body(body): Body<LoginBody>,
+) -> Result<Response, ApiError> {
+    auth::same_origin(&headers)?;
+    let email = body.email.trim().to_lowercase();
+    let keys = [
+        (format!("login-ip:{ip}"), LOGIN_FAILURES_IP),
+        (format!("login-account:{email}"), LOGIN_FAILURES_ACCOUNT),
+    ];
+    for (key, limit) in &keys {
+        app.limits
+            .peek(key, *limit)
+            .map_err(|s| ApiError::too_many(s, "failed logins"))?;
+    }
+    let found = app.db.user_by_email(&email).map_err(ApiError::internal)?;
+    let password = body.password;
+    let user = blocking(move || {
+        Ok(match found {
+            Some((user, Some(hash))) => auth::verify_password(&password, &hash).then_some(user),
+            _ => {
+                auth::verify_password(&password, auth::dummy_hash());
+                None
+            }
+        })
+    })
+    .await?;
+    match user {
+        Some(user) => logged_in(&app, user),
+        None => {
+            for (key, limit) in &keys {
+                let _ = app.limits.take(key, *limit);
+            }
+            Err(ApiError::unauthorized("wrong email or password"))
+        }
+    }
+}
+
+async fn logout(State(app): State<Arc<App>>, caller: Caller) -> Result<Response, ApiError> {
+    if let Some(s) = &caller.session {
+        app.db.delete_session(s).map_err(ApiError::internal)?;
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(
+            header::SET_COOKIE,
+            auth::session_cookie(None, app.config.secure_cookies),
+        )],
+    )
+        .into_response())
+}
+
+async fn me(caller: Caller) -> Json<Value> {
+    Json(json!({ "user": caller.user, "csrf": caller.csrf }))
+}
+
+/// Creates an invite for an account; returns the page's path with the secret.
+pub fn make_invite(db: &Db, user: i64) -> Result<String, ApiError> {
+    let token = auth::secret()?;
+    db.create_invite(
+        &auth::digest(&token),
+        user,
+        super::db::unix_now() + INVITE_DAYS * 86_400,
+    )
+    .map_err(ApiError::internal)?;
+    Ok(format!("/invite/{token}"))
+}
+
+async fn invite(
+    State(app): State<Arc<App>>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let user = app
+        .db
+        .invite(&auth::digest(&token))
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("invite (it may have been used or have expired)"))?;
+    Ok(Json(json!({ "email": user.email, "role": user.role })))
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    password: String,
+}
+
+async fn accept_invite(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    Body(body): Body<PasswordBody>,
+) -> Result<Response, ApiError> {
+    auth::same_origin(&headers)?;
+    auth::check_password_rules(&body.password)?;
+    let key = auth::digest(&token);
+    if app.db.invite(&key).map_err(ApiError::internal)?.is_none() {
+        return Err(ApiError::not_found(
+            "invite (it may have been used or have expired)",
+        ));
+    }
+    let hash = blocking(move || auth::hash_password(&body.password)).await?;
+    let user = app
+        .db
+        .accept_invite(&key, &hash)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("invite (it may have been used or have expired)"))?;
+    logged_in(&app, user)
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    name: String,
+}
+
+async fn create_token(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(body): Body<TokenBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let name = body.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::bad("name the token (1 to 100 characters)"));
+    }
+    let token = auth::secret()?;
+    app.db
+        .create_api_token(&auth::digest(&token), caller.user.id, name)
+        .map_err(ApiError::internal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": token, "name": name })),
+    ))
+}
+
+async fn list_users(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require_admin()?;
+    let users = app.db.users().map_err(ApiError::internal)?;
+    Ok(Json(Value::Array(
+        users
+            .into_iter()
+            .map(|(u, created, photos, active)| {
+                json!({ "id": u.id, "email": u.email, "role": u.role, "created": created,
+                        "photos": photos, "active": active })
+            })
+            .collect(),
+    )))
+}
+
+#[derive(Deserialize)]
+struct NewUser {
+    email: String,
+    #[serde(default = "member")]
+    role: Role,
+}
+
+fn member() -> Role {
+    Role::Member
+}
+
+async fn add_user(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(body): Body<NewUser>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require_admin()?;
+    let email = normalise_email(&body.email)?;
+    let user = app
+        .db
+        .create_user(&email, body.role, None)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::conflict(format!("{email} already has an account")))?;
+    let invite_url = make_invite(&app.db, user.id)?;
+    tracing::info!(
+        "{} invited {} as {}",
+        caller.user.email,
+        email,
+        body.role.as_str()
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "user": user, "invite_url": invite_url })),
+    ))
+}
+
+// ---- guideline ----------------------------------------------------------------------------
+
+/// A guideline number as written (0.38, not 0.3799999952316284): the shortest decimal that
+/// reads back as the same `f32`.
+fn as_written(x: f32) -> Value {
+    x.to_string()
+        .parse::<f64>()
+        .map_or(Value::Null, |v| json!(v))
+}
+
+fn variants_json(guide: &trueshot_guide::Guideline) -> Value {
+    Value::Array(
+        guide
+            .variant
+            .iter()
+            .map(|v| {
+                json!({
+                    "name": v.name, "width": v.width, "height": v.height,
+                    "format": v.format.extension(), "eye_line": v.eye_line.map(as_written),
+                    "eye_to_chin": v.eye_to_chin.map(as_written), "center_x": as_written(v.center_x),
+                })
+            })
+            .collect(),
+    )
+}
+
+fn guide_json(g: &CurrentGuide) -> Json<Value> {
+    Json(json!({
+        "name": g.loaded.guide.name,
+        "toml": g.toml,
+        "sha256": g.loaded.sha256,
+        "updated": g.updated,
+        "updated_by": g.updated_by,
+        "variants": variants_json(&g.loaded.guide),
+    }))
+}
+
+async fn get_guideline(State(app): State<Arc<App>>, _caller: Caller) -> Json<Value> {
+    guide_json(&app.guide())
+}
+
+#[derive(Deserialize)]
+struct GuideBody {
+    toml: String,
+}
+
+const MAX_GUIDE_BYTES: usize = 256 * 1024;
+
+async fn put_guideline(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(body): Body<GuideBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_admin()?;
+    if body.toml.len() > MAX_GUIDE_BYTES {
+        return Err(ApiError::unprocessable(
+            "the guideline is larger than 256 KB",
+        ));
+    }
+    let current = app.set_guide(&body.toml, &caller.user.email)?;
+    tracing::info!("{} changed the guideline", caller.user.email);
+    Ok(guide_json(&current))
+}
+
+async fn validate_guideline(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(body): Body<GuideBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_admin()?;
+    if body.toml.len() > MAX_GUIDE_BYTES {
+        return Err(ApiError::unprocessable(
+            "the guideline is larger than 256 KB",
+        ));
+    }
+    let loaded = super::parse_guide(&body.toml, &app.data)?;
+    Ok(Json(json!({
+        "ok": true,
+        "name": loaded.guide.name,
+        "variants": variants_json(&loaded.guide),
+    })))
+}
+
+// ---- live check ---------------------------------------------------------------------------
+
+/// Advice of failed checks first, then warnings, each once.
+fn advice_of(findings: &[Value]) -> Vec<String> {
+    let mut advice: Vec<String> = Vec::new();
+    for wanted in ["fail", "warn"] {
+        for f in findings.iter().filter(|f| f["status"] == wanted) {
+            if let Some(a) = f["advice"].as_str().filter(|a| !a.is_empty()) {
+                if !advice.iter().any(|x| x == a) {
+                    advice.push(a.to_string());
+                }
+            }
+        }
+    }
+    advice
+}
+
+async fn check(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    app.limits
+        .take(&format!("check:{}", caller.user.id), CHECKS)
+        .map_err(|s| ApiError::too_many(s, "checks"))?;
+    let bytes = upload_bytes(body, app.config.max_upload_bytes)?;
+    let guide = app.guide();
+    let engine = app.engine.clone();
+    let limits = Limits {
+        max_file_bytes: app.config.max_upload_bytes as u64,
+        ..Limits::default()
+    };
+    blocking(move || Ok(check_frame(&bytes, &engine, &guide.loaded.guide, &limits)))
+        .await?
+        .map(Json)
+}
+
+/// The live check of one camera frame (or photo): the main face, what to fix and where the
+/// guideline wants the eyes.
+pub fn check_frame(
+    bytes: &[u8],
+    engine: &crate::process::Engine,
+    guide: &trueshot_guide::Guideline,
+    limits: &Limits,
+) -> Result<Value, ApiError> {
+    let r = crate::check::check_bytes(
+        bytes,
+        Path::new("frame"),
+        engine.perception(),
+        guide,
+        limits,
+        true,
+    )
+    .map_err(|e| ApiError::unprocessable(e.strip_prefix("frame: ").unwrap_or(&e).to_string()))?;
+    let findings: Vec<Value> = r
+        .findings
+        .iter()
+        .map(crate::process::finding_json)
+        .collect();
+    let face = r.faces.first().map(|f| {
+        use crate::check::{pt, r1};
+        json!({
+            "bbox": [r1(f.bbox.x), r1(f.bbox.y), r1(f.bbox.w), r1(f.bbox.h)],
+            "eyes": { "left": pt(f.left_eye.iris_center), "right": pt(f.right_eye.iris_center) },
+            "chin": pt(f.chin),
+            "pose": { "yaw": r1(f.pose.yaw), "pitch": r1(f.pose.pitch), "roll": r1(f.pose.roll) },
+        })
+    });
+    let v = guide.primary();
+    Ok(json!({
+        "width": r.width,
+        "height": r.height,
+        "status": r.worst,
+        "faces": r.faces.len(),
+        "face": face,
+        "advice": advice_of(&findings),
+        "findings": findings,
+        "target": {
+            "eye_line": v.eye_line.map(as_written),
+            "eye_to_chin": v.eye_to_chin.map(as_written),
+            "center_x": as_written(v.center_x),
+            "aspect": v.width as f64 / v.height.max(1) as f64,
+        },
+    }))
+}
+
+// ---- photos -------------------------------------------------------------------------------
+
+fn extension(format: SourceFormat) -> &'static str {
+    match format {
+        SourceFormat::Jpeg => "jpg",
+        SourceFormat::Png => "png",
+        SourceFormat::WebP => "webp",
+        SourceFormat::Tiff => "tif",
+        SourceFormat::Heic => "heic",
+        SourceFormat::Avif => "avif",
+    }
+}
+
+fn content_type(file: &str) -> &'static str {
+    match file
+        .rsplit('.')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "tif" | "tiff" => "image/tiff",
+        "heic" => "image/heic",
+        "avif" => "image/avif",
+        "json" => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The report as the person may see it: the server's folders are not in it.
+fn public_report(report: &str) -> Value {
+    let mut r: Value = serde_json::from_str(report).unwrap_or(Value::Null);
+    if let Some(obj) = r.as_object_mut() {
+        obj.remove("input");
+        if let Some(e) = obj.get("error").and_then(|e| e.as_str()) {
+            let (_, reason, _) = super::worker::outcome(&json!({ "status": "error", "error": e }));
+            obj.insert("error".into(), json!(reason));
+        }
+    }
+    r
+}
+
+/// Files of a photo's output folder that may be fetched: those its report names.
+fn listed_files(report: &Value) -> Vec<String> {
+    let mut files: Vec<String> = Vec::new();
+    let mut add = |v: &Value| {
+        if let Some(s) = v.as_str() {
+            files.push(s.to_string());
+        }
+    };
+    add(&report["thumbnail"]);
+    for f in report["outputs"].as_array().into_iter().flatten() {
+        add(f);
+    }
+    for v in report["variants"].as_array().into_iter().flatten() {
+        add(&v["file"]);
+        add(&v["before"]);
+        add(&v["cutout"]);
+        for c in v["face_crops"].as_array().into_iter().flatten() {
+            add(c);
+        }
+    }
+    files
+}
+
+/// A photo as the API shows it (`full`: with its report).
+pub fn photo_json(p: &Photo, full: bool) -> Value {
+    let report = p
+        .report
+        .as_deref()
+        .map(public_report)
+        .unwrap_or(Value::Null);
+    let base = format!("/api/photos/{}", p.id);
+    let url = |f: &Value| f.as_str().map(|f| format!("{base}/files/{f}"));
+    let headshots: Vec<Value> = report["variants"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["file"].is_string())
+        .map(|v| {
+            let ver = &v["verification"];
+            json!({
+                "variant": v["name"],
+                "width": v["width"],
+                "height": v["height"],
+                "format": v["format"],
+                "url": url(&v["file"]),
+                "before_url": url(&v["before"]),
+                "verification": if ver.is_null() { Value::Null } else { json!({
+                    "status": ver["status"],
+                    "measures": ver["measures"],
+                    "bounds": ver["bounds"],
+                    "breaches": ver["breaches"],
+                })},
+                "retouch": { "requested": v["retouch"]["requested"], "delivered": v["retouch"]["delivered"] },
+            })
+        })
+        .collect();
+    let advice: Value = serde_json::from_str(&p.advice).unwrap_or_else(|_| json!([]));
+    let mut item = json!({
+        "id": p.id,
+        "name": p.name,
+        "owner": { "id": p.owner.id, "email": p.owner.email },
+        "status": p.status(),
+        "reason": p.reason,
+        "advice": advice,
+        "review": p.review.as_ref().map(|r| json!({
+            "decision": r, "comment": p.review_comment, "by": p.review_by, "at": p.review_at,
+        })),
+        "created": p.created,
+        "updated": p.updated,
+        "original_url": format!("{base}/original"),
+        "thumbnail_url": url(&report["thumbnail"]),
+        "headshots": headshots,
+        "findings": report.get("findings").cloned().unwrap_or_else(|| json!([])),
+        "content_credentials": report.get("content_credentials").cloned().unwrap_or(Value::Null),
+    });
+    if full {
+        item["report"] = report;
+    }
+    item
+}
+
+/// The photo, if the caller may see it (their own, or any for an admin). Another member's
+/// photo is "not found", so that ids reveal nothing.
+fn visible_photo(app: &App, caller: &Caller, id: &str) -> Result<Photo, ApiError> {
+    let id = photo_id(id)?;
+    match app.db.photo(id).map_err(ApiError::internal)? {
+        Some(p) if caller.is_admin() || p.owner.id == caller.user.id => Ok(p),
+        _ => Err(ApiError::not_found("photo")),
+    }
+}
+
+async fn upload(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    app.limits
+        .take(&format!("upload:{}", caller.user.id), app.config.uploads)
+        .map_err(|s| ApiError::too_many(s, "uploads"))?;
+    let bytes = upload_bytes(body, app.config.max_upload_bytes)?;
+    let name = headers
+        .get("x-filename")
+        .and_then(|v| v.to_str().ok())
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).trim())
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            n.chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect::<String>()
+        })
+        .unwrap_or_else(|| "photo".into());
+    let limits = Limits {
+        max_file_bytes: app.config.max_upload_bytes as u64,
+        ..Limits::default()
+    };
+    let owner = caller.user.id;
+    let app2 = app.clone();
+    let id = blocking(move || {
+        // Only photos trueshot can read are accepted: decoded small (a JPEG at 1/8 size in the
+        // DCT domain), which also checks the limits on pixels before any large allocation.
+        let photo = decode_bytes_reduced(&bytes, Path::new(&name), &limits, 256)
+            .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+        let ext = extension(photo.format);
+        app2.db
+            .add_photo(owner, &name, ext, |id| {
+                store_original(&app2.photo_dir(id), ext, &bytes)
+            })
+            .map_err(ApiError::internal)
+    })
+    .await?;
+    app.notify();
+    let photo = app
+        .db
+        .photo(id)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::internal("the photo was just stored"))?;
+    Ok((StatusCode::ACCEPTED, Json(photo_json(&photo, false))))
+}
+
+/// Writes the upload durably: a temporary file, flushed to the disk, renamed, and the folder
+/// flushed, before the database says the photo exists.
+fn store_original(dir: &Path, ext: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".upload.{ext}"));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, dir.join(format!("original.{ext}")))?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+}
+
+async fn list_photos(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let owner = (!caller.is_admin()).then_some(caller.user.id);
+    let photos = app.db.photos(owner).map_err(ApiError::internal)?;
+    Ok(Json(Value::Array(
+        photos
+            .iter()
+            .filter(|p| {
+                q.status
+                    .as_deref()
+                    .is_none_or(|s| s.is_empty() || s == "all" || p.status() == s)
+            })
+            .map(|p| photo_json(p, false))
+            .collect(),
+    )))
+}
+
+async fn get_photo(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(photo_json(&visible_photo(&app, &caller, &id)?, true)))
+}
+
+async fn send_file(path: std::path::PathBuf, name: String) -> Result<Response, ApiError> {
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|_| ApiError::not_found("file"))?;
+    Ok(([(header::CONTENT_TYPE, content_type(&name))], bytes).into_response())
+}
+
+async fn original(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let p = visible_photo(&app, &caller, &id)?;
+    let file = format!("original.{}", p.ext);
+    send_file(app.photo_dir(p.id).join(&file), file).await
+}
+
+async fn photo_file(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    axum::extract::Path((id, file)): axum::extract::Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let p = visible_photo(&app, &caller, &id)?;
+    let report: Value = p
+        .report
+        .as_deref()
+        .and_then(|r| serde_json::from_str(r).ok())
+        .unwrap_or(Value::Null);
+    // Only files the report names: no path from the request reaches the file system.
+    if !listed_files(&report).contains(&file) {
+        return Err(ApiError::not_found("file"));
+    }
+    send_file(app.photo_dir(p.id).join("out").join(&file), file).await
+}
+
+async fn decide(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    decision: &str,
+) -> Result<Json<Value>, ApiError> {
+    let p = visible_photo(app, caller, id)?;
+    if p.owner.id != caller.user.id {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "only the person who uploaded the photo may accept or discard it",
+        ));
+    }
+    if !app.db.decide(p.id, decision).map_err(ApiError::internal)? {
+        return Err(ApiError::conflict(format!(
+            "this photo cannot be {decision} now: it is {}",
+            p.status()
+        )));
+    }
+    let p = visible_photo(app, caller, id)?;
+    Ok(Json(photo_json(&p, false)))
+}
+
+async fn accept(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    decide(&app, &caller, &id, "accepted").await
+}
+
+async fn discard(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    decide(&app, &caller, &id, "discarded").await
+}
+
+#[derive(Deserialize)]
+struct ReviewBody {
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn review(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Body(body): Body<ReviewBody>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_admin()?;
+    let p = visible_photo(&app, &caller, &id)?;
+    let review = match body.decision.as_str() {
+        "approve" => "approved",
+        "reject" => "rejected",
+        _ => return Err(ApiError::bad("decision must be \"approve\" or \"reject\"")),
+    };
+    let comment = body.comment.trim();
+    if review == "rejected" && comment.is_empty() {
+        return Err(ApiError::bad(
+            "say why the headshot is rejected: the comment is what the employee reads",
+        ));
+    }
+    if comment.chars().count() > 2000 {
+        return Err(ApiError::bad("the comment is longer than 2000 characters"));
+    }
+    if !app
+        .db
+        .review(p.id, review, comment, &caller.user.email)
+        .map_err(ApiError::internal)?
+    {
+        return Err(ApiError::conflict(format!(
+            "this photo cannot be reviewed now: it is {}",
+            p.status()
+        )));
+    }
+    tracing::info!("{} {review} photo {}", caller.user.email, p.id);
+    Ok(Json(photo_json(&visible_photo(&app, &caller, &id)?, false)))
+}
+
+async fn export(State(app): State<Arc<App>>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require_admin()?;
+    let app2 = app.clone();
+    let zip = blocking(move || {
+        let photos = app2.db.photos(None).map_err(ApiError::internal)?;
+        super::export::team_zip(&app2, &photos).map_err(ApiError::internal)
+    })
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"team-headshots.zip\"",
+            ),
+        ],
+        zip,
+    )
+        .into_response())
+}

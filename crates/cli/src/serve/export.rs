@@ -1,0 +1,110 @@
+//! The team export: one ZIP with every approved headshot (in each variant, content credentials
+//! intact), its report, and `team.csv` (who, which files, verification, who approved when).
+
+use std::io::Write;
+
+use serde_json::Value;
+
+use super::db::Photo;
+use super::App;
+
+/// Builds the ZIP in memory. Headshots are already compressed JPEG/PNG/WebP, so entries are
+/// stored, not deflated: no CPU spent for nothing, and byte-identical files (their signatures
+/// cover their bytes).
+pub fn team_zip(app: &App, photos: &[Photo]) -> anyhow::Result<Vec<u8>> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .unix_permissions(0o644);
+    let mut csv = String::from(
+        "email,photo,variant,file,verification,identity_distance,age_change_years,approved_by,approved_at,comment\n",
+    );
+    for photo in photos.iter().filter(|p| p.status() == "approved") {
+        let report: Value = photo
+            .report
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or(Value::Null);
+        let folder = folder_name(&photo.owner.email);
+        let out = app.photo_dir(photo.id).join("out");
+        // One person may have several approved photos: the id keeps their files apart.
+        let prefix = format!("{folder}/{}", photo.id);
+        for v in report["variants"].as_array().into_iter().flatten() {
+            let Some(file) = v["file"].as_str() else {
+                continue;
+            };
+            let bytes = std::fs::read(out.join(file))?;
+            let entry = format!("{prefix}-{file}");
+            zip.start_file(entry.as_str(), options)?;
+            zip.write_all(&bytes)?;
+            let m = &v["verification"]["measures"];
+            csv.push_str(
+                &[
+                    photo.owner.email.as_str(),
+                    &photo.name,
+                    v["name"].as_str().unwrap_or(""),
+                    &entry,
+                    v["verification"]["status"].as_str().unwrap_or(""),
+                    &m["identity_distance"].to_string(),
+                    &m["age_change_years"].to_string(),
+                    photo.review_by.as_deref().unwrap_or(""),
+                    photo.review_at.as_deref().unwrap_or(""),
+                    photo.review_comment.as_deref().unwrap_or(""),
+                ]
+                .map(csv_field)
+                .join(","),
+            );
+            csv.push('\n');
+        }
+        zip.start_file(format!("{prefix}-report.json"), options)?;
+        zip.write_all(serde_json::to_string_pretty(&report)?.as_bytes())?;
+    }
+    zip.start_file("team.csv", options)?;
+    zip.write_all(csv.as_bytes())?;
+    Ok(zip.finish()?.into_inner())
+}
+
+/// A folder name from an email address (safe in any unzip tool).
+fn folder_name(email: &str) -> String {
+    let s: String = email
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '@' | '.' | '-' | '_' | '+') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    s.trim_start_matches('.').to_string()
+}
+
+/// A CSV field, quoted when needed; a leading `=`, `+`, `-` or `@` is neutralised so that a
+/// comment cannot become a spreadsheet formula.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_neutralised() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a, b"), "\"a, b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("-0.583"), "-0.583");
+        assert_eq!(folder_name("../x@y.com"), "_x@y.com");
+    }
+}

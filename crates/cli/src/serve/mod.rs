@@ -1,0 +1,509 @@
+//! `trueshot serve`: the web page and HTTP API for a team.
+//!
+//! - [`App`] is the shared state: the database ([`db`]), the data folder, the loaded nets
+//!   ([`crate::process::Engine`]), the current guideline and the rate limits.
+//! - [`api::router`] maps the HTTP API (documented in `openapi.json`, served at
+//!   `/api/openapi.json`) and the page (`page/`, compiled in) onto handlers.
+//! - [`worker`] threads take uploads from the queue in the database and make the headshots
+//!   exactly as `trueshot process` does, one photo at a time each.
+//!
+//! Layout of `--data`: `trueshot.db` (SQLite), `photos/ID/original.EXT` (the upload, never
+//! modified), `photos/ID/out/` (headshots, report, thumbnails), `backgrounds/` (office photos a
+//! guideline may name), `.lock` (one server per folder).
+
+pub mod api;
+pub mod auth;
+pub mod db;
+pub mod export;
+pub mod worker;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+
+use anyhow::{Context, Result};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+use trueshot_guide::{Guideline, Loaded};
+use trueshot_vision::models::sha256_hex;
+
+use crate::process::Engine;
+use db::{Db, Role};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: String,
+    #[command(flatten)]
+    data: DataArg,
+    /// Photos processed at once [default: one less than the CPU cores, at least 1, so that live
+    /// checks stay fast].
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// Largest upload accepted, in megabytes.
+    #[arg(long, default_value_t = 25, value_name = "MB")]
+    max_upload_mb: u64,
+    /// Uploads one account may make per hour.
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    uploads_per_hour: u32,
+    /// Mark the session cookie `Secure` (set this when a TLS proxy serves the page over HTTPS).
+    #[arg(long)]
+    secure_cookies: bool,
+    #[command(flatten)]
+    sign: crate::credentials::SignArgs,
+}
+
+#[derive(Args, Clone)]
+pub struct DataArg {
+    /// Folder for the database and photos [default: $TRUESHOT_DATA or
+    /// ~/.local/share/trueshot/serve].
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+impl DataArg {
+    fn dir(&self) -> PathBuf {
+        self.data.clone().unwrap_or_else(|| {
+            std::env::var_os("TRUESHOT_DATA")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    let home = std::env::var_os("HOME").map_or_else(|| ".".into(), PathBuf::from);
+                    home.join(".local/share/trueshot/serve")
+                })
+        })
+    }
+}
+
+#[derive(Subcommand)]
+pub enum UsersAction {
+    /// Create an account and print its invite link (the person sets their own password), or set
+    /// the password now with --password-stdin.
+    Add {
+        email: String,
+        /// An admin: edits the guideline, sees and approves everyone's photos, exports.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input instead of making an invite link.
+        #[arg(long)]
+        password_stdin: bool,
+        /// The server's address as people reach it, for the printed link.
+        #[arg(long, default_value = "http://127.0.0.1:8080", value_name = "URL")]
+        url: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// List the accounts.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+/// Settings of a running service.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub max_upload_bytes: usize,
+    pub uploads: auth::Limit,
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_upload_bytes: 25 * 1024 * 1024,
+            uploads: auth::Limit {
+                burst: 30,
+                window_secs: 3600,
+            },
+            secure_cookies: false,
+        }
+    }
+}
+
+/// The guideline the service applies now, parsed, with its text.
+pub struct CurrentGuide {
+    pub loaded: Loaded,
+    pub toml: String,
+    pub updated: String,
+    pub updated_by: Option<String>,
+}
+
+/// State shared by every request and worker.
+pub struct App {
+    pub db: Db,
+    pub data: PathBuf,
+    pub engine: Arc<Engine>,
+    pub config: Config,
+    pub limits: auth::RateLimits,
+    guide: RwLock<Arc<CurrentGuide>>,
+    /// Wakes idle workers when a photo is queued.
+    wake: (Mutex<u64>, Condvar),
+    stop: AtomicBool,
+    _lock: std::fs::File,
+}
+
+impl App {
+    /// Opens (or creates) a data folder. Only one server may use a folder at a time: a second
+    /// one would put the first one's work back in the queue.
+    pub fn open(data: &Path, engine: Arc<Engine>, config: Config) -> Result<Arc<App>> {
+        for dir in ["photos", "backgrounds"] {
+            std::fs::create_dir_all(data.join(dir))
+                .with_context(|| format!("cannot create {}", data.join(dir).display()))?;
+        }
+        let data = data.canonicalize().unwrap_or_else(|_| data.to_path_buf());
+        let lock = std::fs::File::create(data.join(".lock"))
+            .with_context(|| format!("cannot create {}", data.join(".lock").display()))?;
+        if lock.try_lock().is_err() {
+            anyhow::bail!(
+                "{}: another trueshot server is using this data folder",
+                data.display()
+            );
+        }
+        let db = Db::open(&data.join("trueshot.db"))
+            .with_context(|| format!("cannot open {}", data.join("trueshot.db").display()))?;
+        let requeued = db.requeue_interrupted()?;
+        if requeued > 0 {
+            tracing::warn!(
+                "{requeued} photos were being processed when the server stopped: queued again"
+            );
+        }
+        let (toml, updated, updated_by) = match db.guideline()? {
+            Some(g) => g,
+            None => {
+                let text = trueshot_guide::PRESETS
+                    .iter()
+                    .find(|p| p.0 == "corporate")
+                    .map(|p| p.1)
+                    .context("the corporate preset is compiled in")?;
+                db.set_guideline(text, None)?;
+                db.guideline()?.context("the guideline was just stored")?
+            }
+        };
+        let loaded = parse_guide(&toml, &data)
+            .map_err(|e| anyhow::anyhow!("the stored guideline is invalid: {}", e.message))?;
+        Ok(Arc::new(App {
+            db,
+            engine,
+            config,
+            limits: auth::RateLimits::default(),
+            guide: RwLock::new(Arc::new(CurrentGuide {
+                loaded,
+                toml,
+                updated,
+                updated_by,
+            })),
+            wake: (Mutex::new(0), Condvar::new()),
+            stop: AtomicBool::new(false),
+            _lock: lock,
+            data,
+        }))
+    }
+
+    pub fn guide(&self) -> Arc<CurrentGuide> {
+        self.guide.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Validates, stores and applies a new guideline (photos already made keep theirs).
+    pub fn set_guide(&self, toml: &str, by: &str) -> Result<Arc<CurrentGuide>, ApiError> {
+        let loaded = parse_guide(toml, &self.data)?;
+        self.db
+            .set_guideline(toml, Some(by))
+            .map_err(ApiError::internal)?;
+        let (toml, updated, updated_by) = self
+            .db
+            .guideline()
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::internal("the guideline was just stored"))?;
+        let current = Arc::new(CurrentGuide {
+            loaded,
+            toml,
+            updated,
+            updated_by,
+        });
+        *self.guide.write().unwrap_or_else(|e| e.into_inner()) = current.clone();
+        Ok(current)
+    }
+
+    pub fn photo_dir(&self, id: i64) -> PathBuf {
+        self.data.join("photos").join(id.to_string())
+    }
+
+    /// Tells a waiting worker that a photo was queued.
+    pub fn notify(&self) {
+        let (count, cv) = &self.wake;
+        *count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        cv.notify_one();
+    }
+
+    /// Waits until a photo may have been queued (or a second has passed).
+    fn wait(&self, seen: &mut u64) {
+        let (count, cv) = &self.wake;
+        let guard = count.lock().unwrap_or_else(|e| e.into_inner());
+        let (guard, _) = cv
+            .wait_timeout_while(guard, std::time::Duration::from_secs(1), |c| {
+                *c == *seen && !self.stopping()
+            })
+            .unwrap_or_else(|e| e.into_inner());
+        *seen = *guard;
+    }
+
+    /// Asks workers to stop after their current photo.
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake.1.notify_all();
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+}
+
+/// Reads a guideline sent to the server. A background photo must be a file in
+/// `DATA/backgrounds`: a guideline may not make the server read any other file.
+pub fn parse_guide(toml: &str, data: &Path) -> Result<Loaded, ApiError> {
+    let guide = Guideline::parse(toml, "guideline").map_err(|e| {
+        let (line, column) = guide_position(&e);
+        ApiError::unprocessable(e.to_string()).with(json!({ "line": line, "column": column }))
+    })?;
+    if let Some(image) = &guide.background.image {
+        let p = Path::new(image);
+        let plain = p.components().count() == 1
+            && matches!(p.components().next(), Some(std::path::Component::Normal(_)));
+        if !plain {
+            return Err(ApiError::unprocessable(format!(
+                "background image \"{image}\": name a file in the server's backgrounds folder ({}), without a path",
+                data.join("backgrounds").display()
+            )));
+        }
+        if !data.join("backgrounds").join(p).is_file() {
+            return Err(ApiError::unprocessable(format!(
+                "background image \"{image}\" is not in the server's backgrounds folder ({})",
+                data.join("backgrounds").display()
+            )));
+        }
+    }
+    Ok(Loaded {
+        guide,
+        sha256: sha256_hex(toml.as_bytes()),
+        source: "the service's guideline".into(),
+        base_dir: Some(data.join("backgrounds")),
+    })
+}
+
+/// Line and column of a guideline error, when it has them.
+fn guide_position(e: &trueshot_guide::GuideError) -> (Option<usize>, Option<usize>) {
+    match e {
+        trueshot_guide::GuideError::Invalid { line, column, .. } => (Some(*line), Some(*column)),
+        _ => (None, None),
+    }
+}
+
+/// An API error: a status and a plain message, as JSON `{"error": …}`. Faults of the server
+/// (5xx) are logged and answered without internals.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    extra: Option<Value>,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            extra: None,
+            retry_after: None,
+        }
+    }
+    pub fn bad(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, message)
+    }
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, format!("no such {what}"))
+    }
+    pub fn unprocessable(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+    pub fn conflict(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, message)
+    }
+    pub fn too_many(retry_after: u64, what: &str) -> ApiError {
+        ApiError {
+            retry_after: Some(retry_after),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("too many {what}: try again in {retry_after} s"),
+            )
+        }
+    }
+    pub fn internal(e: impl std::fmt::Display) -> ApiError {
+        tracing::error!("internal error: {e}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the server could not complete the request; the administrator can find the cause in its log",
+        )
+    }
+    pub fn with(mut self, extra: Value) -> ApiError {
+        self.extra = Some(extra);
+        self
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.message });
+        if let (Some(Value::Object(extra)), Some(obj)) = (self.extra, body.as_object_mut()) {
+            obj.extend(extra);
+        }
+        let mut r = (self.status, axum::Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, s.into());
+        }
+        r
+    }
+}
+
+/// `trueshot serve`: loads the nets, starts the workers and serves until Ctrl-C or SIGTERM; the
+/// photos being processed then are finished first.
+pub fn run(args: &ServeArgs, store: &trueshot_vision::ModelStore) -> Result<u8> {
+    let engine = Arc::new(Engine::load(store, &args.sign)?);
+    eprintln!("{}", engine.signer());
+    let config = Config {
+        max_upload_bytes: usize::try_from(args.max_upload_mb.saturating_mul(1024 * 1024))
+            .unwrap_or(usize::MAX),
+        uploads: auth::Limit {
+            burst: args.uploads_per_hour.max(1),
+            window_secs: 3600,
+        },
+        secure_cookies: args.secure_cookies,
+    };
+    let data = args.data.dir();
+    let app = App::open(&data, engine, config)?;
+    if app.db.users()?.iter().all(|u| u.0.role != Role::Admin) {
+        eprintln!(
+            "no admin account yet: create one with `trueshot users add you@example.com --admin --data {}`",
+            app.data.display()
+        );
+    }
+    let n = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+    });
+    let workers = worker::spawn(app.clone(), n.max(1));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let served = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?;
+        println!(
+            "trueshot serve: listening on http://{} (data in {}, {} workers)",
+            listener.local_addr()?,
+            app.data.display(),
+            workers.len()
+        );
+        axum::serve(
+            listener,
+            api::router(app.clone()).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the server stopped")
+    });
+    app.shutdown();
+    for w in workers {
+        let _ = w.join();
+    }
+    served.map(|_| 0)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// `trueshot users add|list`.
+pub fn users(action: &UsersAction) -> Result<u8> {
+    match action {
+        UsersAction::Add {
+            email,
+            admin,
+            password_stdin,
+            url,
+            data,
+        } => {
+            let email = api::normalise_email(email).map_err(|e| anyhow::anyhow!(e.message))?;
+            let dir = data.dir();
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let db = Db::open(&dir.join("trueshot.db"))?;
+            let role = if *admin { Role::Admin } else { Role::Member };
+            let password = if *password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                let line = line.trim_end_matches(['\r', '\n']).to_string();
+                auth::check_password_rules(&line).map_err(|e| anyhow::anyhow!(e.message))?;
+                Some(auth::hash_password(&line).map_err(|e| anyhow::anyhow!(e.message))?)
+            } else {
+                None
+            };
+            let user = db
+                .create_user(&email, role, password.as_deref())?
+                .with_context(|| format!("{email} already has an account"))?;
+            if password.is_some() {
+                println!("{} ({}) can log in now", user.email, role.as_str());
+            } else {
+                let link =
+                    api::make_invite(&db, user.id).map_err(|e| anyhow::anyhow!(e.message))?;
+                println!(
+                    "{} ({}): send this invite link (valid {} days): {}{link}",
+                    user.email,
+                    role.as_str(),
+                    api::INVITE_DAYS,
+                    url.trim_end_matches('/')
+                );
+            }
+            Ok(0)
+        }
+        UsersAction::List { data } => {
+            let db = Db::open(&data.dir().join("trueshot.db"))?;
+            for (user, created, photos, active) in db.users()? {
+                println!(
+                    "{}\t{}\t{} photos\tsince {created}{}",
+                    user.email,
+                    user.role.as_str(),
+                    photos,
+                    if active { "" } else { "\t(invited)" }
+                );
+            }
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Worker threads: each takes the oldest queued photo from the database, makes its headshots
+//! with the shared [`crate::process::Engine`] and records the outcome.
+//!
+//! Plain threads, not async tasks: a photo is about a second of CPU work that would starve the
+//! async runtime's threads (and with them the live checks).
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::App;
+
+pub fn spawn(app: Arc<App>, n: usize) -> Vec<std::thread::JoinHandle<()>> {
+    (0..n)
+        .filter_map(|i| {
+            let app = app.clone();
+            std::thread::Builder::new()
+                .name(format!("trueshot-worker-{i}"))
+                .spawn(move || work(&app))
+                .inspect_err(|e| tracing::error!("cannot start a worker: {e}"))
+                .ok()
+        })
+        .collect()
+}
+
+fn work(app: &App) {
+    let mut seen = 0;
+    while !app.stopping() {
+        match app.db.claim_next() {
+            Ok(Some(photo)) => process(app, &photo),
+            Ok(None) => app.wait(&mut seen),
+            Err(e) => {
+                tracing::error!("cannot read the queue: {e}");
+                app.wait(&mut seen);
+            }
+        }
+    }
+}
+
+/// Output base name of a photo: its file name's stem, made safe for any file system.
+pub fn stem(name: &str) -> String {
+    let stem = std::path::Path::new(name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let safe = crate::process::safe_stem(&stem);
+    if safe.is_empty() {
+        "photo".into()
+    } else {
+        safe
+    }
+}
+
+fn process(app: &App, photo: &super::db::Photo) {
+    let _span = tracing::info_span!("photo", id = photo.id).entered();
+    let dir = app.photo_dir(photo.id);
+    let input = dir.join(format!("original.{}", photo.ext));
+    let out = dir.join("out");
+    let guide = app.guide();
+    let started = std::time::Instant::now();
+    // A panic in a stage stays with its photo: the worker records it and goes on.
+    let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        app.engine
+            .process(&input, &stem(&photo.name), &guide.loaded, &out)
+    }))
+    .unwrap_or_else(|_| {
+        json!({ "status": "error", "error": "internal error while processing this photo", "outputs": [] })
+    });
+    let (state, reason, advice) = outcome(&report);
+    let advice = serde_json::to_string(&advice).unwrap_or_else(|_| "[]".into());
+    let text = serde_json::to_string(&report).unwrap_or_default();
+    match app
+        .db
+        .finish(photo.id, state, reason.as_deref(), &advice, &text)
+    {
+        Ok(true) => tracing::info!(
+            "photo {} {state} in {:.2} s",
+            photo.id,
+            started.elapsed().as_secs_f32()
+        ),
+        Ok(false) => tracing::warn!("photo {} was no longer being processed", photo.id),
+        Err(e) => tracing::error!("cannot record photo {}: {e}", photo.id),
+    }
+}
+
+/// The photo's state after processing, the reason when no headshot was made, and what to
+/// change for a better photo (failed checks first, then warnings, then refused variants).
+pub fn outcome(report: &Value) -> (&'static str, Option<String>, Vec<String>) {
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let mut advice: Vec<String> = Vec::new();
+    for wanted in ["fail", "warn"] {
+        for f in &findings {
+            if f["status"] == wanted {
+                if let Some(a) = f["advice"].as_str().filter(|a| !a.is_empty()) {
+                    if !advice.iter().any(|x| x == a) {
+                        advice.push(a.to_string());
+                    }
+                }
+            }
+        }
+    }
+    let refused: Vec<String> = report["variants"]
+        .as_array()
+        .map(|vs| {
+            vs.iter()
+                .filter(|v| v["status"] == "rejected")
+                .filter_map(|v| v["reason"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    match report["status"].as_str() {
+        Some("done") | Some("partial") => {
+            advice.extend(refused);
+            ("ready", None, advice)
+        }
+        Some("rejected") => {
+            let reason = refused
+                .first()
+                .cloned()
+                .or_else(|| advice.first().cloned())
+                .unwrap_or_else(|| "the photo does not meet the guideline".into());
+            ("refused", Some(reason), advice)
+        }
+        _ => (
+            "error",
+            Some(
+                report["error"]
+                    .as_str()
+                    .map(public_error)
+                    .unwrap_or_else(|| "the photo could not be processed".into()),
+            ),
+            advice,
+        ),
+    }
+}
+
+/// An error message for the person who uploaded: the server's folder names are cut out.
+fn public_error(e: &str) -> String {
+    // Errors name the file as `/data/photos/12/original.jpg: …`: keep what follows.
+    match e.find("original.") {
+        Some(at) => e[at..]
+            .split_once(": ")
+            .map_or(e, |(_, rest)| rest)
+            .to_string(),
+        None => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_orders_advice_and_hides_server_paths() {
+        let report = json!({
+            "status": "partial",
+            "findings": [
+                {"check": "head_yaw", "status": "warn", "advice": "turn a little"},
+                {"check": "exposure", "status": "fail", "advice": "too dark: face the window"},
+                {"check": "sharpness", "status": "pass", "advice": ""},
+            ],
+            "variants": [{"status": "rejected", "reason": "leave more room above your head"}],
+        });
+        let (state, reason, advice) = outcome(&report);
+        assert_eq!(state, "ready");
+        assert_eq!(reason, None);
+        assert_eq!(
+            advice,
+            [
+                "too dark: face the window",
+                "turn a little",
+                "leave more room above your head"
+            ]
+        );
+        let (state, reason, _) = outcome(&json!({
+            "status": "error",
+            "error": "/srv/data/photos/3/original.jpg: the JPEG data is damaged or cut short: EOF",
+        }));
+        assert_eq!(state, "error");
+        assert_eq!(
+            reason.as_deref(),
+            Some("the JPEG data is damaged or cut short: EOF")
+        );
+        assert_eq!(stem("../../etc/pass wd.jpg"), "pass_wd");
+        assert_eq!(stem(""), "photo");
+    }
+}

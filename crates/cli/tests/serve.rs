@@ -1,0 +1,922 @@
+//! The web service's API through its router, in-process (`tower::ServiceExt::oneshot`), with
+//! the real nets, real photos and a real database in a temporary folder: an employee's whole
+//! path (live check, upload, headshots with before frames and verification, accept), the
+//! admin's (review, guideline, export), who may see what, and every bad input.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use trueshot::process::Engine;
+use trueshot::serve::{auth, db::Role, App, Config};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn engine() -> Arc<Engine> {
+    static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let store =
+                trueshot_vision::ModelStore::new(trueshot_vision::ModelStore::default_dir());
+            Arc::new(
+                Engine::load(&store, &trueshot::credentials::SignArgs::default())
+                    .expect("models fetched (scripts/test does it)"),
+            )
+        })
+        .clone()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("trueshot-serve-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A service in a fresh data folder with one worker.
+struct Service {
+    app: Arc<App>,
+    router: Router,
+    workers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Service {
+    fn new(name: &str, config: Config) -> Service {
+        let app = App::open(&scratch(name), engine(), config).unwrap();
+        let workers = trueshot::serve::worker::spawn(app.clone(), 1);
+        Service {
+            router: trueshot::serve::api::router(app.clone()),
+            app,
+            workers,
+        }
+    }
+
+    fn user(&self, email: &str, role: Role) {
+        let hash = auth::hash_password("correct horse battery").unwrap();
+        self.app
+            .db
+            .create_user(email, role, Some(&hash))
+            .unwrap()
+            .unwrap();
+    }
+
+    async fn call(&self, who: &Who, method: Method, path: &str, body: Payload) -> Reply {
+        let mut req = Request::builder().method(method).uri(path);
+        match who {
+            Who::Anonymous => {}
+            Who::Session { cookie, csrf } => {
+                req = req
+                    .header(header::COOKIE, cookie.as_str())
+                    .header("x-csrf-token", csrf.as_str());
+            }
+            Who::SessionWithoutCsrf { cookie } => {
+                req = req.header(header::COOKIE, cookie.as_str());
+            }
+            Who::Token(t) => {
+                req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+            }
+        }
+        let req = match body {
+            Payload::None => req.body(Body::empty()),
+            Payload::Json(v) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(v.to_string())),
+            Payload::Photo(bytes, name) => req
+                .header(header::CONTENT_TYPE, "image/jpeg")
+                .header("x-filename", name)
+                .body(Body::from(bytes)),
+        }
+        .unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            bytes,
+            json,
+        }
+    }
+
+    async fn login(&self, email: &str) -> Who {
+        let r = self
+            .call(
+                &Who::Anonymous,
+                Method::POST,
+                "/api/login",
+                Payload::Json(json!({"email": email, "password": "correct horse battery"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+        session_of(&r)
+    }
+
+    /// Waits until the photo has left the queue; returns its item.
+    async fn processed(&self, who: &Who, id: i64) -> Value {
+        let t = Instant::now();
+        loop {
+            let r = self
+                .call(
+                    who,
+                    Method::GET,
+                    &format!("/api/photos/{id}"),
+                    Payload::None,
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+            if !matches!(r.json["status"].as_str(), Some("queued" | "processing")) {
+                return r.json;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(300),
+                "photo {id} not processed"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.app.shutdown();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+fn session_of(r: &Reply) -> Who {
+    let set = r.headers[header::SET_COOKIE].to_str().unwrap();
+    Who::Session {
+        cookie: set.split(';').next().unwrap().to_string(),
+        csrf: r.json["csrf"].as_str().unwrap().to_string(),
+    }
+}
+
+enum Who {
+    Anonymous,
+    Session { cookie: String, csrf: String },
+    SessionWithoutCsrf { cookie: String },
+    Token(String),
+}
+
+enum Payload {
+    None,
+    Json(Value),
+    Photo(Vec<u8>, &'static str),
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    bytes: Vec<u8>,
+    json: Value,
+}
+
+fn photo(path: &str) -> Vec<u8> {
+    std::fs::read(root().join(path)).unwrap()
+}
+
+/// A 1280×720 camera frame: a real portrait centred on a grey wall, as JPEG.
+fn camera_frame(path: &str) -> Vec<u8> {
+    let p = image::open(root().join(path)).unwrap().to_rgb8();
+    let k = 720.0 / p.height() as f32;
+    let p = image::imageops::resize(
+        &p,
+        (p.width() as f32 * k) as u32,
+        720,
+        image::imageops::FilterType::Triangle,
+    );
+    let mut frame = image::RgbImage::from_pixel(1280, 720, image::Rgb([128, 128, 128]));
+    image::imageops::overlay(&mut frame, &p, (1280 - p.width() as i64) / 2, 0);
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+        .encode_image(&frame)
+        .unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_employee_gets_a_verified_headshot_and_the_admin_approves_and_exports_it() {
+    let s = Service::new("flow", Config::default());
+    s.user("admin@example.com", Role::Admin);
+    s.user("jane@example.com", Role::Member);
+    let jane = s.login("jane@example.com").await;
+
+    // The session cookie cannot be read by scripts nor sent by other sites.
+    let r = s
+        .call(
+            &Who::Anonymous,
+            Method::POST,
+            "/api/login",
+            Payload::Json(
+                json!({"email": "JANE@example.com ", "password": "correct horse battery"}),
+            ),
+        )
+        .await;
+    let cookie = r.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert_eq!(r.json["user"]["role"], "member");
+
+    // Live guidance on a camera frame: the face, where the eyes should go, what to fix.
+    let r = s
+        .call(
+            &jane,
+            Method::POST,
+            "/api/check",
+            Payload::Photo(camera_frame("photos/samples/obama.jpg"), "frame.jpg"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(
+        (r.json["width"].as_u64(), r.json["height"].as_u64()),
+        (Some(1280), Some(720))
+    );
+    assert_eq!(r.json["faces"], 1);
+    let eyes = &r.json["face"]["eyes"];
+    let (lx, rx) = (
+        eyes["left"][0].as_f64().unwrap(),
+        eyes["right"][0].as_f64().unwrap(),
+    );
+    assert!(
+        (500.0..780.0).contains(&lx) && (500.0..780.0).contains(&rx),
+        "{eyes}"
+    );
+    assert_eq!(r.json["target"]["eye_line"], json!(0.38));
+    assert!(r.json["advice"].is_array() && r.json["findings"].as_array().unwrap().len() > 5);
+
+    // Upload: refused without the CSRF header, accepted (202, queued) with it.
+    let bytes = photo("photos/samples/grace_hopper.jpg");
+    let Who::Session { cookie, .. } = &jane else {
+        unreachable!()
+    };
+    let r = s
+        .call(
+            &Who::SessionWithoutCsrf {
+                cookie: cookie.clone(),
+            },
+            Method::POST,
+            "/api/photos",
+            Payload::Photo(bytes.clone(), "grace.jpg"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.json);
+    let r = s
+        .call(
+            &jane,
+            Method::POST,
+            "/api/photos",
+            Payload::Photo(bytes.clone(), "grace.jpg"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
+    assert!(matches!(
+        r.json["status"].as_str(),
+        Some("queued" | "processing")
+    ));
+    let id = r.json["id"].as_i64().unwrap();
+
+    let item = s.processed(&jane, id).await;
+    assert_eq!(item["status"], "ready", "{item:#}");
+    assert!(
+        item["report"].get("input").is_none(),
+        "the server's paths stay private"
+    );
+    let headshots = item["headshots"].as_array().unwrap();
+    assert!(!headshots.is_empty(), "{item:#}");
+    for h in headshots {
+        // The headshot and its "before" (same frame, no retouch) have the variant's size.
+        let r = s
+            .call(
+                &jane,
+                Method::GET,
+                h["url"].as_str().unwrap(),
+                Payload::None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers[header::CONTENT_TYPE], "image/jpeg");
+        let after = image::load_from_memory(&r.bytes).unwrap();
+        let verdict = trueshot_provenance::read(&r.bytes, None).unwrap();
+        assert_eq!(
+            verdict.state,
+            trueshot_provenance::State::Valid,
+            "{:?}",
+            verdict.problems
+        );
+        let r = s
+            .call(
+                &jane,
+                Method::GET,
+                h["before_url"].as_str().unwrap(),
+                Payload::None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let before = image::load_from_memory(&r.bytes).unwrap();
+        assert_eq!(
+            (
+                after.width(),
+                after.height(),
+                before.width(),
+                before.height()
+            ),
+            (
+                h["width"].as_u64().unwrap() as u32,
+                h["height"].as_u64().unwrap() as u32,
+                after.width(),
+                after.height()
+            )
+        );
+        assert_eq!(h["verification"]["status"], "passed", "{h:#}");
+        assert!(
+            h["verification"]["measures"]["identity_distance"]
+                .as_f64()
+                .unwrap()
+                < 0.2
+        );
+    }
+    let r = s
+        .call(
+            &jane,
+            Method::GET,
+            &format!("/api/photos/{id}/original"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.bytes, bytes, "the original is kept byte for byte");
+
+    // Jane accepts; she cannot approve her own headshot.
+    let r = s
+        .call(
+            &jane,
+            Method::POST,
+            &format!("/api/photos/{id}/accept"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.json["status"], "accepted", "{}", r.json);
+    let r = s
+        .call(
+            &jane,
+            Method::POST,
+            &format!("/api/photos/{id}/review"),
+            Payload::Json(json!({"decision": "approve"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // The admin sees it among the accepted ones, approves it and exports the team.
+    let admin = s.login("admin@example.com").await;
+    let r = s
+        .call(
+            &admin,
+            Method::GET,
+            "/api/photos?status=accepted",
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.json.as_array().unwrap().len(), 1);
+    assert_eq!(r.json[0]["owner"]["email"], "jane@example.com");
+    let r = s
+        .call(
+            &admin,
+            Method::POST,
+            &format!("/api/photos/{id}/review"),
+            Payload::Json(json!({"decision": "reject"})),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "a rejection says why: {}",
+        r.json
+    );
+    let r = s
+        .call(
+            &admin,
+            Method::POST,
+            &format!("/api/photos/{id}/review"),
+            Payload::Json(json!({"decision": "approve", "comment": "=looks great"})),
+        )
+        .await;
+    assert_eq!(r.json["status"], "approved", "{}", r.json);
+    assert_eq!(r.json["review"]["by"], "admin@example.com");
+    let r = s
+        .call(&admin, Method::GET, "/api/export.zip", Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/zip");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.bytes)).unwrap();
+    let names: Vec<String> = zip.file_names().map(String::from).collect();
+    for h in headshots {
+        let file = h["url"].as_str().unwrap().rsplit('/').next().unwrap();
+        let entry = format!("jane@example.com/{id}-{file}");
+        assert!(names.contains(&entry), "{entry} not in {names:?}");
+        // byte for byte, so the content credentials still validate
+        let mut inside = Vec::new();
+        std::io::Read::read_to_end(&mut zip.by_name(&entry).unwrap(), &mut inside).unwrap();
+        let served = s
+            .call(
+                &admin,
+                Method::GET,
+                h["url"].as_str().unwrap(),
+                Payload::None,
+            )
+            .await;
+        assert_eq!(inside, served.bytes);
+    }
+    let mut csv = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("team.csv").unwrap(), &mut csv).unwrap();
+    assert!(
+        csv.contains("jane@example.com") && csv.contains("passed"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("'=looks great"),
+        "a comment never becomes a formula: {csv}"
+    );
+
+    // After approval the employee can no longer discard it.
+    let r = s
+        .call(
+            &jane,
+            Method::POST,
+            &format!("/api/photos/{id}/discard"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_never_reaches_another_members_photos() {
+    let s = Service::new("isolation", Config::default());
+    s.user("admin@example.com", Role::Admin);
+    s.user("ann@example.com", Role::Member);
+    s.user("bob@example.com", Role::Member);
+    let ann = s.login("ann@example.com").await;
+    let bob = s.login("bob@example.com").await;
+    let r = s
+        .call(
+            &ann,
+            Method::POST,
+            "/api/photos",
+            Payload::Photo(photo("photos/samples/grace_hopper.jpg"), "ann.jpg"),
+        )
+        .await;
+    let id = r.json["id"].as_i64().unwrap();
+    let item = s.processed(&ann, id).await;
+    let file = item["headshots"][0]["url"].as_str().unwrap().to_string();
+    let thumb = item["thumbnail_url"].as_str().unwrap().to_string();
+    let r = s
+        .call(
+            &bob,
+            Method::POST,
+            "/api/tokens",
+            Payload::Json(json!({"name": "script"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let bob_token = Who::Token(r.json["token"].as_str().unwrap().to_string());
+
+    for bob in [&bob, &bob_token] {
+        for (method, path, body) in [
+            (Method::GET, format!("/api/photos/{id}"), Payload::None),
+            (
+                Method::GET,
+                format!("/api/photos/{id}/original"),
+                Payload::None,
+            ),
+            (Method::GET, file.clone(), Payload::None),
+            (Method::GET, thumb.clone(), Payload::None),
+            (
+                Method::POST,
+                format!("/api/photos/{id}/accept"),
+                Payload::None,
+            ),
+            (
+                Method::POST,
+                format!("/api/photos/{id}/discard"),
+                Payload::None,
+            ),
+        ] {
+            let r = s.call(bob, method.clone(), &path, body).await;
+            assert_eq!(
+                r.status,
+                StatusCode::NOT_FOUND,
+                "{method} {path}: {}",
+                r.json
+            );
+            assert_eq!(r.json["error"], "no such photo");
+        }
+        let r = s
+            .call(
+                bob,
+                Method::POST,
+                &format!("/api/photos/{id}/review"),
+                Payload::Json(json!({"decision": "approve"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        for path in ["/api/photos", "/api/photos?status=ready"] {
+            let r = s.call(bob, Method::GET, path, Payload::None).await;
+            assert_eq!(r.json, json!([]), "{path}");
+        }
+        for (method, path) in [
+            (Method::GET, "/api/users"),
+            (Method::GET, "/api/export.zip"),
+        ] {
+            let r = s.call(bob, method, path, Payload::None).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+        }
+        let r = s
+            .call(
+                bob,
+                Method::PUT,
+                "/api/guideline",
+                Payload::Json(json!({"toml": "name = \"x\""})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+    // Ann and the admin do see it; the admin may not accept it for her.
+    let r = s
+        .call(&ann, Method::GET, "/api/photos", Payload::None)
+        .await;
+    assert_eq!(r.json.as_array().unwrap().len(), 1);
+    let admin = s.login("admin@example.com").await;
+    let r = s.call(&admin, Method::GET, &file, Payload::None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = s
+        .call(
+            &admin,
+            Method::POST,
+            &format!("/api/photos/{id}/accept"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // No file outside the report's list, however the path is spelled.
+    for path in [
+        format!("/api/photos/{id}/files/../original.jpg"),
+        format!("/api/photos/{id}/files/%2e%2e/original.jpg"),
+        format!("/api/photos/{id}/files/ann.report.json"),
+        format!("/api/photos/{id}/files//etc/passwd"),
+    ] {
+        let r = s.call(&admin, Method::GET, &path, Payload::None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+/// Every operation in the OpenAPI document exists in the router, every route of the router is
+/// documented, and every operation that needs an account answers 401 without one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_matches_the_router() {
+    let s = Service::new("openapi", Config::default());
+    s.user("admin@example.com", Role::Admin);
+    let admin = s.login("admin@example.com").await;
+    let r = s
+        .call(
+            &Who::Anonymous,
+            Method::GET,
+            "/api/openapi.json",
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        documented.push(path.replace("{file}", "{*file}"));
+        for (method, op) in ops.as_object().unwrap() {
+            let concrete = path
+                .replace("{id}", "424242")
+                .replace("{token}", "nosuchtoken")
+                .replace("{file}", "x.jpg");
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let r = s
+                .call(&admin, m.clone(), &concrete, Payload::Json(json!({})))
+                .await;
+            assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(
+                !r.json["error"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("no such endpoint"),
+                "{method} {path} is documented but not routed"
+            );
+            assert!(r.status.as_u16() < 500, "{method} {path}: {}", r.status);
+            let open = op.get("security").is_some_and(|s| s == &json!([]));
+            if !open {
+                let r = s
+                    .call(&Who::Anonymous, m, &concrete, Payload::Json(json!({})))
+                    .await;
+                assert_eq!(
+                    r.status,
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {path} without an account"
+                );
+                assert!(r.json["error"].is_string());
+            }
+        }
+    }
+    // The other way round: every API route in the source is documented.
+    let source = include_str!("../src/serve/api.rs");
+    for route in source.split(".route(\"").skip(1) {
+        let path = route.split('"').next().unwrap();
+        if path.starts_with("/api/") {
+            assert!(
+                documented.iter().any(|d| d == path),
+                "{path} is routed but not documented"
+            );
+        }
+    }
+    let r = s
+        .call(&admin, Method::GET, "/api/nothing", Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.json["error"], "no such endpoint: GET /api/nothing");
+    // The page and its security headers.
+    let r = s
+        .call(&Who::Anonymous, Method::GET, "/", Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&r.bytes).contains("app.js"));
+    let csp = r.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(r.headers["referrer-policy"], "no-referrer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_photos_guidelines_and_logins_get_clear_errors() {
+    let s = Service::new(
+        "bad",
+        Config {
+            max_upload_bytes: 1024 * 1024,
+            ..Config::default()
+        },
+    );
+    s.user("admin@example.com", Role::Admin);
+    let admin = s.login("admin@example.com").await;
+
+    // Every hostile file: 422 naming the file and the reason, never a 5xx, nothing stored.
+    for entry in std::fs::read_dir(root().join("photos/bad")).unwrap() {
+        let path = entry.unwrap().path();
+        let name: &'static str = Box::leak(
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+                .into_boxed_str(),
+        );
+        if name.ends_with(".md") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let r = s
+            .call(
+                &admin,
+                Method::POST,
+                "/api/photos",
+                Payload::Photo(bytes.clone(), name),
+            )
+            .await;
+        let error = r.json["error"].as_str().unwrap_or_default();
+        if bytes.len() > 1024 * 1024 {
+            assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{name}: {error}");
+            assert_eq!(error, "the photo is larger than the 1 MB allowed");
+        } else if bytes.is_empty() {
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{name}: {error}"
+            );
+        } else {
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{name}: {error}"
+            );
+            assert!(error.starts_with(&format!("{name}: ")), "{name}: {error}");
+        }
+        let r = s
+            .call(
+                &admin,
+                Method::POST,
+                "/api/check",
+                Payload::Photo(bytes, name),
+            )
+            .await;
+        assert!(r.status.is_client_error(), "check {name}: {}", r.status);
+    }
+    let r = s
+        .call(&admin, Method::GET, "/api/photos", Payload::None)
+        .await;
+    assert_eq!(r.json, json!([]), "no bad file was queued");
+    assert_eq!(
+        std::fs::read_dir(s.app.data.join("photos"))
+            .unwrap()
+            .count(),
+        0
+    );
+
+    // A guideline with an error: 422 with its line and column; nothing changes.
+    let g = s
+        .call(&admin, Method::GET, "/api/guideline", Payload::None)
+        .await;
+    let text = g.json["toml"].as_str().unwrap().to_string();
+    let broken = text.replacen("width = 1200", "width = \"big\"", 1);
+    let line = broken.lines().position(|l| l.contains("\"big\"")).unwrap() + 1;
+    for path in ["/api/guideline/validate", "/api/guideline"] {
+        let m = if path.ends_with("validate") {
+            Method::POST
+        } else {
+            Method::PUT
+        };
+        let r = s
+            .call(&admin, m, path, Payload::Json(json!({"toml": broken})))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
+        assert_eq!(r.json["line"], json!(line), "{}", r.json);
+        assert!(r.json["column"].as_u64().is_some());
+    }
+    // A background photo outside the server's backgrounds folder is refused.
+    let sneaky = text.replace(
+        "mode = \"keep\"",
+        "mode = \"image\"\nimage = \"/etc/hostname\"",
+    );
+    let r = s
+        .call(
+            &admin,
+            Method::PUT,
+            "/api/guideline",
+            Payload::Json(json!({"toml": sneaky})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
+    assert!(r.json["error"]
+        .as_str()
+        .unwrap()
+        .contains("backgrounds folder"));
+    let r = s
+        .call(&admin, Method::GET, "/api/guideline", Payload::None)
+        .await;
+    assert_eq!(r.json["toml"], json!(text));
+    // A valid change is kept, with who made it.
+    let square = text.replacen("eye_line = 0.42", "eye_line = 0.43", 1);
+    let r = s
+        .call(
+            &admin,
+            Method::PUT,
+            "/api/guideline",
+            Payload::Json(json!({"toml": square})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["updated_by"], "admin@example.com");
+    assert_eq!(r.json["variants"][1]["eye_line"], json!(0.43));
+
+    // Invites: a link for a new member, a password rule, used once.
+    let r = s
+        .call(
+            &admin,
+            Method::POST,
+            "/api/users",
+            Payload::Json(json!({"email": "New@Example.com"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let link = r.json["invite_url"].as_str().unwrap().to_string();
+    let token = link.strip_prefix("/invite/").unwrap();
+    let r = s
+        .call(
+            &admin,
+            Method::POST,
+            "/api/users",
+            Payload::Json(json!({"email": "new@example.com"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = s
+        .call(
+            &Who::Anonymous,
+            Method::GET,
+            &format!("/api/invites/{token}"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.json["email"], "new@example.com");
+    let api = format!("/api/invites/{token}");
+    let r = s
+        .call(
+            &Who::Anonymous,
+            Method::POST,
+            &api,
+            Payload::Json(json!({"password": "short"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = s
+        .call(
+            &Who::Anonymous,
+            Method::POST,
+            &api,
+            Payload::Json(json!({"password": "a long enough secret"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let newbie = session_of(&r);
+    let r = s.call(&newbie, Method::GET, "/api/me", Payload::None).await;
+    assert_eq!(r.json["user"]["email"], "new@example.com");
+    let r = s
+        .call(
+            &Who::Anonymous,
+            Method::POST,
+            &api,
+            Payload::Json(json!({"password": "another long secret"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "an invite works once");
+    // Logging out ends the session.
+    let r = s
+        .call(&newbie, Method::POST, "/api/logout", Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = s.call(&newbie, Method::GET, "/api/me", Payload::None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // Guessing passwords: the same answer for a wrong password and an unknown account, then
+    // a pause (429 with Retry-After) after ten failures on one account.
+    for (i, email) in std::iter::repeat_n("admin@example.com", 10)
+        .chain(["nobody@example.com"])
+        .enumerate()
+    {
+        let r = s
+            .call(
+                &Who::Anonymous,
+                Method::POST,
+                "/api/login",
+                Payload::Json(json!({"email": email, "password": format!("guess {i}")})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(r.json["error"], "wrong email or password");
+    }
+    let r = s
+        .call(
+            &Who::Anonymous,
+            Method::POST,
+            "/api/login",
+            Payload::Json(
+                json!({"email": "admin@example.com", "password": "correct horse battery"}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.json);
+    assert!(
+        r.headers[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+    // Another site's form cannot log anyone in.
+    let req = Request::post("/api/login")
+        .header(header::HOST, "127.0.0.1:8080")
+        .header(header::ORIGIN, "http://evil.example")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"email": "nobody@example.com", "password": "x"}).to_string(),
+        ))
+        .unwrap();
+    let res = s.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Malformed JSON is a 4xx with a JSON message.
+    let req = Request::post("/api/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
+    let res = s.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body = axum::body::to_bytes(res.into_body(), 10_000).await.unwrap();
+    assert!(serde_json::from_slice::<Value>(&body).unwrap()["error"].is_string());
+}
