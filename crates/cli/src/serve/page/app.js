@@ -659,10 +659,18 @@
     if (p.status === 'refused' || p.status === 'error') {
       parts.push(h('p', { class: 'error', testid: 'photo-reason', text: p.reason || statusSentence(p, owner) }));
     }
+    const shots = (p.headshots || []).filter((s) => s && s.url); // only variants with a file
+    // Without a headshot the advice is the point of the page; with one it is a footnote for the
+    // next photo, folded away below the result (on a phone it would push the result off screen).
+    let advice = null;
     if (p.advice && p.advice.length && !['approved', 'accepted'].includes(p.status)) {
-      parts.push(h('div', { testid: 'photo-advice' },
-        h('h2', { text: owner ? 'For your next photo' : 'Advice for a retake' }),
-        h('ul', { class: 'advice-list' }, p.advice.map((a) => h('li', { text: a })))));
+      const title = owner ? 'For your next photo' : 'Advice for a retake';
+      const list = h('ul', { class: 'advice-list' }, p.advice.map((a) => h('li', { text: a })));
+      advice = shots.length
+        ? h('details', { class: 'findings', testid: 'photo-advice' },
+          h('summary', { text: `${title}: ${p.advice.length} ${p.advice.length === 1 ? 'tip' : 'tips'}` }), list)
+        : h('div', { testid: 'photo-advice' }, h('h2', { text: title }), list);
+      if (!shots.length) parts.push(advice);
     }
     if (p.review) {
       const who = p.review.by ? ` by ${p.review.by}` : '';
@@ -672,8 +680,8 @@
         p.review.comment ? `: “${p.review.comment}”` : ''));
     }
 
-    const shots = (p.headshots || []).filter((s) => s && s.url); // only variants with a file
     if (shots.length) parts.push(renderHeadshots(shots, p));
+    if (shots.length && advice) parts.push(advice);
 
     if (owner) {
       const actions = h('div', { class: 'actions', testid: 'photo-actions' });
@@ -823,8 +831,12 @@
   // ------------------------------------------------------------------------------------------
 
   const MINUS = '\u2212';
-  const num = (x, d) => (x < 0 ? MINUS : '') + Math.abs(x).toFixed(d);
-  const signed = (x, d) => (x > 0 ? '+' : '') + num(x, d);
+  // No sign on a value that rounds to zero ("0.0", not "−0.0").
+  const num = (x, d) => {
+    const digits = Math.abs(x).toFixed(d);
+    return (x < 0 && Number(digits) !== 0 ? MINUS : '') + digits;
+  };
+  const signed = (x, d) => (x > 0 && Number(Math.abs(x).toFixed(d)) !== 0 ? '+' : '') + num(x, d);
   // A bound without needless zeros: 2 → "2", 0.85 → "0.85".
   const bound = (x) => String(Number(x.toFixed(3)));
 
@@ -838,7 +850,9 @@
     ['skin_hue_chroma_delta_e', (v, b) => `Skin tone: colour change ΔE ${num(v, 2)} (limit ${b.toFixed(1)})`, (v, b) => v <= b],
     ['skin_lightness_shift', (v, b) => `Skin lightness changed by ${signed(v, 2)} L* (limit ±${bound(b)})`, (v, b) => Math.abs(v) <= b],
     ['texture_kept', (v, b) => `Skin texture kept: ${Math.round(v * 100)} % (at least ${Math.round(b * 100)} %)`, (v, b) => v >= b],
-    ['eye_white_l_rise', (v, b) => `Eye whites: ${v < 0 ? 'darker' : 'brighter'} by ${Math.abs(v).toFixed(1)} L* (limit ${bound(b)})`, (v, b) => v <= b],
+    ['eye_white_l_rise', (v, b) => (Number(Math.abs(v).toFixed(1)) === 0
+      ? `Eye whites: brightness unchanged (limit +${bound(b)} L*)`
+      : `Eye whites: ${v < 0 ? 'darker' : 'brighter'} by ${Math.abs(v).toFixed(1)} L* (limit ${bound(b)})`), (v, b) => v <= b],
     ['landmark_drift', (v, b, m) => `Face shape: features moved ${num(v * 100, 1)} % of the eye distance (limit ${bound(b * 100)} %)${m.drift_feature && v > 0 ? `; most: ${m.drift_feature}` : ''}`, (v, b) => v <= b],
     ['clothing_delta_e', (v, b) => `Clothing unchanged: ΔE ${num(v, 1)} (limit ${bound(b)})`, (v, b) => v <= b],
   ];
