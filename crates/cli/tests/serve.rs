@@ -583,6 +583,21 @@ async fn a_member_never_reaches_another_members_photos() {
         let r = s.call(&admin, Method::GET, &path, Payload::None).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
     }
+    // Ann discards it (a retake): its original and headshots are deleted, not only hidden.
+    let r = s
+        .call(
+            &ann,
+            Method::POST,
+            &format!("/api/photos/{id}/discard"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.json["status"], "discarded", "{}", r.json);
+    assert!(!s.app.photo_dir(id).exists());
+    for path in [format!("/api/photos/{id}/original"), file.clone()] {
+        let r = s.call(&ann, Method::GET, &path, Payload::None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    }
 }
 
 /// Every operation in the OpenAPI document exists in the router, every route of the router is
@@ -910,6 +925,19 @@ async fn bad_photos_guidelines_and_logins_get_clear_errors() {
         .unwrap();
     let res = s.router.clone().oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Behind a TLS proxy the session cookie is only ever sent over HTTPS.
+    s.user("tls@example.com", Role::Member);
+    let req = Request::post("/api/login")
+        .header("x-forwarded-proto", "https")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"email": "tls@example.com", "password": "correct horse battery"}).to_string(),
+        ))
+        .unwrap();
+    let res = s.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
     // Malformed JSON is a 4xx with a JSON message.
     let req = Request::post("/api/login")
         .header(header::CONTENT_TYPE, "application/json")

@@ -232,7 +232,16 @@ pub fn normalise_email(email: &str) -> Result<String, ApiError> {
     }
 }
 
-fn logged_in(app: &App, user: super::db::User) -> Result<Response, ApiError> {
+/// Whether the session cookie is marked `Secure`: always with `--secure-cookies`, and when a TLS
+/// proxy in front says the page was requested over HTTPS.
+fn secure(app: &App, headers: &HeaderMap) -> bool {
+    app.config.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
+}
+
+fn logged_in(app: &App, user: super::db::User, headers: &HeaderMap) -> Result<Response, ApiError> {
     let token = auth::secret()?;
     let csrf = auth::secret()?;
     app.db
@@ -243,7 +252,7 @@ fn logged_in(app: &App, user: super::db::User) -> Result<Response, ApiError> {
             super::db::unix_now() + auth::SESSION_SECONDS,
         )
         .map_err(ApiError::internal)?;
-    let cookie = auth::session_cookie(Some(&token), app.config.secure_cookies);
+    let cookie = auth::session_cookie(Some(&token), secure(app, headers));
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(json!({ "user": user, "csrf": csrf })),
@@ -281,7 +290,7 @@ async fn login(
     })
     .await?;
     match user {
-        Some(user) => logged_in(&app, user),
+        Some(user) => logged_in(&app, user, &headers),
         None => {
             for (key, limit) in &keys {
                 let _ = app.limits.take(key, *limit);
@@ -291,7 +300,11 @@ async fn login(
     }
 }
 
-async fn logout(State(app): State<Arc<App>>, caller: Caller) -> Result<Response, ApiError> {
+async fn logout(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+) -> Result<Response, ApiError> {
     if let Some(s) = &caller.session {
         app.db.delete_session(s).map_err(ApiError::internal)?;
     }
@@ -299,7 +312,7 @@ async fn logout(State(app): State<Arc<App>>, caller: Caller) -> Result<Response,
         StatusCode::NO_CONTENT,
         [(
             header::SET_COOKIE,
-            auth::session_cookie(None, app.config.secure_cookies),
+            auth::session_cookie(None, secure(&app, &headers)),
         )],
     )
         .into_response())
@@ -358,7 +371,7 @@ async fn accept_invite(
         .accept_invite(&key, &hash)
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("invite (it may have been used or have expired)"))?;
-    logged_in(&app, user)
+    logged_in(&app, user, &headers)
 }
 
 #[derive(Deserialize)]
@@ -889,6 +902,16 @@ async fn decide(
             "this photo cannot be {decision} now: it is {}",
             p.status()
         )));
+    }
+    if decision == "discarded" {
+        // A retake: the person did not want this photo, so nothing of it is kept but its row
+        // (status, dates, the report's numbers) — neither the original nor any headshot.
+        let dir = app.photo_dir(p.id);
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::error!("cannot delete {}: {e}", dir.display());
+            }
+        }
     }
     let p = visible_photo(app, caller, id)?;
     Ok(Json(photo_json(&p, false)))
