@@ -409,6 +409,36 @@ try {
     await waitForText(message, /^Valid/, UI_TIMEOUT, 'message after restoring the guideline');
   });
 
+  await step('d_admin_members', async () => {
+    // Add a new hire (an invite link to send), give them a fresh link, then remove them.
+    await navLink(admin, 'Members').click();
+    const hire = 'new.hire@example.com';
+    await admin.getByTestId('add-member-email').fill(hire);
+    const added = admin.waitForResponse((r) => r.url().endsWith('/api/users') && r.request().method() === 'POST');
+    await admin.getByTestId('add-member-submit').click();
+    check((await added).status() === 201, 'adding a member did not answer 201');
+    const link = admin.getByTestId('invite-link');
+    const first = await link.inputValue();
+    check(first.startsWith(`${env.BASE_URL}/invite/`), `the invite link is ${JSON.stringify(first)}`);
+    const row = admin.locator(`[data-testid="member-row"][data-email="${hire}"]`);
+    await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+    await row.getByRole('button', { name: `New sign-in link for ${hire}` }).click();
+    await admin.waitForFunction((old) => {
+      const v = document.querySelector('[data-testid="invite-link"]')?.value || '';
+      return v.includes('/invite/') && v !== old;
+    }, first, { timeout: UI_TIMEOUT });
+    await screenshot(admin, 'members.png', { fullPage: false });
+    // The old link no longer works.
+    const oldToken = first.split('/invite/')[1];
+    const old = await admin.request.get(`/api/invites/${oldToken}`);
+    check(old.status() === 404, `the replaced invite link still answers HTTP ${old.status()}`);
+    admin.once('dialog', (d) => d.accept());
+    const removed = admin.waitForResponse((r) => /\/api\/users\/\d+$/.test(r.url()) && r.request().method() === 'DELETE');
+    await row.getByRole('button', { name: `Remove ${hire} and their photos` }).click();
+    check((await removed).status() === 204, 'removing the member did not answer 204');
+    await row.waitFor({ state: 'detached', timeout: UI_TIMEOUT });
+  });
+
   // ---- e. Export ---------------------------------------------------------------------------------
   summary.export = await step('e_admin_export', async () => {
     await navLink(admin, 'Team gallery').click();

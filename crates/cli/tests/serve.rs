@@ -948,3 +948,194 @@ async fn bad_photos_guidelines_and_logins_get_clear_errors() {
     let body = axum::body::to_bytes(res.into_body(), 10_000).await.unwrap();
     assert!(serde_json::from_slice::<Value>(&body).unwrap()["error"].is_string());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_resets_a_forgotten_password_and_removes_a_leaver_with_all_their_photos() {
+    let s = Service::new("leaver", Config::default());
+    s.user("admin@example.com", Role::Admin);
+    s.user("leo@example.com", Role::Member);
+    s.user("mia@example.com", Role::Member);
+    let admin = s.login("admin@example.com").await;
+    let leo = s.login("leo@example.com").await;
+    let mia = s.login("mia@example.com").await;
+    let users = s
+        .call(&admin, Method::GET, "/api/users", Payload::None)
+        .await;
+    let id_of = |email: &str| {
+        users
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (leo_id, mia_id, admin_id) = (
+        id_of("leo@example.com"),
+        id_of("mia@example.com"),
+        id_of("admin@example.com"),
+    );
+
+    // Members may do neither.
+    let r = s
+        .call(
+            &mia,
+            Method::POST,
+            &format!("/api/users/{leo_id}/invite"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = s
+        .call(
+            &mia,
+            Method::DELETE,
+            &format!("/api/users/{leo_id}"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // A new link: only the newest works, and using it signs the person out everywhere else.
+    let first = s
+        .call(
+            &admin,
+            Method::POST,
+            &format!("/api/users/{mia_id}/invite"),
+            Payload::None,
+        )
+        .await;
+    let second = s
+        .call(
+            &admin,
+            Method::POST,
+            &format!("/api/users/{mia_id}/invite"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.json);
+    let api = |r: &Reply| {
+        format!(
+            "/api{}",
+            r.json["invite_url"]
+                .as_str()
+                .unwrap()
+                .replace("/invite/", "/invites/")
+        )
+    };
+    let r = s
+        .call(&Who::Anonymous, Method::GET, &api(&first), Payload::None)
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "an older link stops working"
+    );
+    let r = s
+        .call(
+            &Who::Anonymous,
+            Method::POST,
+            &api(&second),
+            Payload::Json(json!({"password": "a brand new secret"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let r = s.call(&mia, Method::GET, "/api/me", Payload::None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "the old session ended");
+    let r = s
+        .call(
+            &Who::Anonymous,
+            Method::POST,
+            "/api/login",
+            Payload::Json(json!({"email": "mia@example.com", "password": "a brand new secret"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    // Leo leaves: his account, sessions, tokens and every photo file go; Mia's stay.
+    let token = s
+        .call(
+            &leo,
+            Method::POST,
+            "/api/tokens",
+            Payload::Json(json!({"name": "phone"})),
+        )
+        .await;
+    let leo_token = Who::Token(token.json["token"].as_str().unwrap().to_string());
+    let bytes = photo("photos/samples/grace_hopper.jpg");
+    let leos = s
+        .call(
+            &leo,
+            Method::POST,
+            "/api/photos",
+            Payload::Photo(bytes.clone(), "leo.jpg"),
+        )
+        .await;
+    let leo_photo = leos.json["id"].as_i64().unwrap();
+    let mia_session = session_of(&r);
+    let mias = s
+        .call(
+            &mia_session,
+            Method::POST,
+            "/api/photos",
+            Payload::Photo(bytes, "mia.jpg"),
+        )
+        .await;
+    let mia_photo = mias.json["id"].as_i64().unwrap();
+    s.processed(&leo, leo_photo).await;
+    s.processed(&mia_session, mia_photo).await;
+    assert!(s.app.photo_dir(leo_photo).join("original.jpg").is_file());
+    let r = s
+        .call(
+            &admin,
+            Method::DELETE,
+            &format!("/api/users/{admin_id}"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "an admin cannot remove themself"
+    );
+    let r = s
+        .call(
+            &admin,
+            Method::DELETE,
+            &format!("/api/users/{leo_id}"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.json);
+    assert!(
+        !s.app.photo_dir(leo_photo).exists(),
+        "Leo's original and headshots are deleted"
+    );
+    assert!(s.app.photo_dir(mia_photo).join("original.jpg").is_file());
+    for who in [&leo, &leo_token] {
+        let r = s.call(who, Method::GET, "/api/me", Payload::None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = s
+        .call(&admin, Method::GET, "/api/photos", Payload::None)
+        .await;
+    let ids: Vec<i64> = r
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [mia_photo]);
+    let r = s
+        .call(
+            &admin,
+            Method::DELETE,
+            &format!("/api/users/{leo_id}"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}

@@ -2,7 +2,8 @@
 //! `tools/e2e`, both installed by `scripts/setup`): a member signs in with the keyboard, gets
 //! live guidance from a fake camera that shows a real portrait, uploads a photo, compares
 //! before and after, reads the authenticity numbers and accepts; an admin approves it, gets a
-//! line-numbered error from the guideline editor and exports a ZIP holding the headshot.
+//! line-numbered error from the guideline editor, adds a new hire, gives them a fresh sign-in
+//! link and removes them, and exports a ZIP holding the headshot.
 //! `tools/e2e/web.mjs` drives the browser; this test starts the server, feeds it and checks the
 //! screenshots are real pictures of the page.
 
@@ -133,6 +134,7 @@ fn a_member_gets_a_headshot_and_an_admin_approves_and_exports_it_in_chromium() {
         ("result-phone.png", 390),
         ("gallery.png", 1280),
         ("guideline.png", 1280),
+        ("members.png", 1280),
     ] {
         let (w, h, sd) = spread(&shots.join(name));
         assert_eq!(w, width, "{name}");

@@ -64,6 +64,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/invites/{token}", get(invite).post(accept_invite))
         .route("/api/tokens", post(create_token))
         .route("/api/users", get(list_users).post(add_user))
+        .route("/api/users/{id}", axum::routing::delete(remove_user))
+        .route("/api/users/{id}/invite", post(reinvite))
         .route("/api/guideline", get(get_guideline).put(put_guideline))
         .route("/api/guideline/validate", post(validate_guideline))
         .route("/api/check", post(check))
@@ -446,6 +448,63 @@ async fn add_user(
         StatusCode::CREATED,
         Json(json!({ "user": user, "invite_url": invite_url })),
     ))
+}
+
+fn user_id(s: &str) -> Result<i64, ApiError> {
+    s.parse().map_err(|_| ApiError::not_found("account"))
+}
+
+/// A new invite link for an account: for someone who lost theirs or forgot their password.
+/// Accepting it sets a new password and ends the account's other sessions.
+async fn reinvite(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_admin()?;
+    let user = app
+        .db
+        .user(user_id(&id)?)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("account"))?;
+    let invite_url = make_invite(&app.db, user.id)?;
+    tracing::info!("{} made a new invite for {}", caller.user.email, user.email);
+    Ok(Json(json!({ "user": user, "invite_url": invite_url })))
+}
+
+/// Removes an account and everything of it: photos (originals and headshots), sessions, tokens.
+/// What someone leaving the company is owed.
+async fn remove_user(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin()?;
+    let id = user_id(&id)?;
+    if id == caller.user.id {
+        return Err(ApiError::conflict(
+            "you cannot remove your own account: another admin can",
+        ));
+    }
+    let photos = app
+        .db
+        .delete_user(id)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("account"))?;
+    for photo in &photos {
+        let dir = app.photo_dir(*photo);
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::error!("cannot delete {}: {e}", dir.display());
+            }
+        }
+    }
+    tracing::info!(
+        "{} removed account {id} and its {} photos",
+        caller.user.email,
+        photos.len()
+    );
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---- guideline ----------------------------------------------------------------------------

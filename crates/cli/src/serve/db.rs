@@ -262,17 +262,55 @@ impl Db {
         Ok(())
     }
 
+    /// A new invite for an account; earlier links of the same account stop working.
     pub fn create_invite(
         &self,
         token_sha256: &str,
         user: i64,
         expires: i64,
     ) -> rusqlite::Result<()> {
-        self.lock().execute(
+        let mut c = self.lock();
+        let tx = c.transaction()?;
+        tx.execute("DELETE FROM invites WHERE user_id = ?1", [user])?;
+        tx.execute(
             "INSERT INTO invites (token_sha256, user_id, expires) VALUES (?1, ?2, ?3)",
             params![token_sha256, user, expires],
         )?;
-        Ok(())
+        tx.commit()
+    }
+
+    pub fn user(&self, id: i64) -> rusqlite::Result<Option<User>> {
+        self.lock()
+            .query_row(
+                "SELECT id, email, role FROM users WHERE id = ?1",
+                [id],
+                user_row,
+            )
+            .optional()
+    }
+
+    /// Removes an account with everything it has: its photos' rows, sessions, API tokens and
+    /// invites. Returns the ids of its photos, whose folders the caller deletes; `None` when
+    /// there is no such account.
+    pub fn delete_user(&self, id: i64) -> rusqlite::Result<Option<Vec<i64>>> {
+        let mut c = self.lock();
+        let tx = c.transaction()?;
+        let photos: Vec<i64> = {
+            let mut st = tx.prepare("SELECT id FROM photos WHERE owner_id = ?1")?;
+            let rows = st.query_map([id], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for table in [
+            "photos WHERE owner_id",
+            "sessions WHERE user_id",
+            "api_tokens WHERE user_id",
+            "invites WHERE user_id",
+        ] {
+            tx.execute(&format!("DELETE FROM {table} = ?1"), [id])?;
+        }
+        let n = tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok((n == 1).then_some(photos))
     }
 
     pub fn invite(&self, token_sha256: &str) -> rusqlite::Result<Option<User>> {
@@ -304,6 +342,8 @@ impl Db {
                 params![u.id, hash],
             )?;
             tx.execute("DELETE FROM invites WHERE user_id = ?1", params![u.id])?;
+            // A new password (an invite also resets a forgotten one) ends every older session.
+            tx.execute("DELETE FROM sessions WHERE user_id = ?1", params![u.id])?;
         }
         tx.commit()?;
         Ok(user)

@@ -78,7 +78,13 @@ fn process(app: &App, photo: &super::db::Photo) {
             photo.id,
             started.elapsed().as_secs_f32()
         ),
-        Ok(false) => tracing::warn!("photo {} was no longer being processed", photo.id),
+        Ok(false) => {
+            // Its owner was removed meanwhile: what this worker just wrote must go too.
+            if matches!(app.db.photo(photo.id), Ok(None)) {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            tracing::warn!("photo {} was no longer being processed", photo.id);
+        }
         Err(e) => tracing::error!("cannot record photo {}: {e}", photo.id),
     }
 }

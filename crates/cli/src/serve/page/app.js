@@ -1206,9 +1206,57 @@
         h('td', { text: u.email }),
         h('td', { text: u.role === 'admin' ? 'Admin' : 'Member' }),
         h('td', { text: String(u.photos ?? '') }),
-        h('td', { text: when(u.created) }))));
+        h('td', { text: when(u.created) }),
+        h('td', { class: 'row-actions' },
+          h('button', {
+            type: 'button', testid: 'member-reinvite',
+            'aria-label': `New sign-in link for ${u.email}`, text: 'New sign-in link',
+            onclick: () => reinvite(u),
+          }),
+          u.email === state.user?.email ? null : h('button', {
+            type: 'button', class: 'danger', testid: 'member-remove',
+            'aria-label': `Remove ${u.email} and their photos`, text: 'Remove…',
+            onclick: () => removeMember(u),
+          })))));
     } catch (e) {
       if (route === state.route) status.textContent = e.message;
+    }
+  }
+
+  /** Shows an invite link in the box under the form, selected for copying. */
+  function showInvite(sentence, inviteUrl) {
+    const link = tid('invite-link');
+    link.value = location.origin + inviteUrl;
+    tid('invite-result-text').textContent = sentence;
+    tid('invite-copy-status').textContent = '';
+    tid('invite-result').hidden = false;
+    link.focus();
+    link.select();
+  }
+
+  /** A new link for someone who lost theirs or forgot their password. */
+  async function reinvite(u) {
+    const status = tid('members-status');
+    try {
+      const r = await api('POST', `/api/users/${u.id}/invite`);
+      showInvite(`A new sign-in link for ${r.user.email}: it lets them choose a new password, ` +
+        'works once, and signs them out everywhere else. Earlier links no longer work.', r.invite_url);
+    } catch (e) {
+      status.textContent = e.message;
+    }
+  }
+
+  /** Someone leaving: the account and every photo of it (originals and headshots) are deleted. */
+  async function removeMember(u) {
+    const status = tid('members-status');
+    const photos = u.photos ? ` and their ${u.photos} ${u.photos === 1 ? 'photo' : 'photos'}` : '';
+    if (!window.confirm(`Remove ${u.email}${photos}? This deletes the originals and the headshots and cannot be undone.`)) return;
+    try {
+      await api('DELETE', `/api/users/${u.id}`);
+      await viewMembers();
+      status.textContent = `${u.email} was removed${photos}. ${status.textContent}`;
+    } catch (e) {
+      status.textContent = e.message;
     }
   }
 
@@ -1228,15 +1276,9 @@
     try {
       const role = tid('add-member-role').value;
       const r = await api('POST', '/api/users', { json: { email, role } });
-      const link = tid('invite-link');
-      link.value = location.origin + r.invite_url;
-      tid('invite-result-text').textContent =
-        `${r.user.email} was added. Send them this link: it lets them choose a password and sign in. It works once.`;
-      tid('invite-copy-status').textContent = '';
-      tid('invite-result').hidden = false;
       emailBox.value = '';
-      link.focus();
-      link.select();
+      showInvite(`${r.user.email} was added. Send them this link: it lets them choose a password and sign in. It works once.`,
+        r.invite_url);
       viewMembers();
     } catch (e) {
       showMessage(error, e.message);
