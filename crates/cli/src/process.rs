@@ -182,16 +182,7 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
         backdrop_photo: backdrop_photo.as_ref(),
         // The background photo at each variant's size, made once for the batch.
         backdrop_planes: match &backdrop_photo {
-            Some(photo) if !todo.is_empty() => loaded
-                .guide
-                .variant
-                .iter()
-                .map(|v| {
-                    let (w, h) = (v.width as usize, v.height as usize);
-                    let blur = loaded.guide.background.blur_px;
-                    ((w, h), trueshot_matte::photo_backdrop(photo, w, h, blur))
-                })
-                .collect(),
+            Some(photo) if !todo.is_empty() => backdrop_planes(&loaded, photo),
             _ => BTreeMap::new(),
         },
     };
@@ -341,16 +332,7 @@ impl Engine {
                 .then_some(&self.matting),
             backdrop_photo: backdrop_photo.as_ref(),
             backdrop_planes: match &backdrop_photo {
-                Some(photo) => loaded
-                    .guide
-                    .variant
-                    .iter()
-                    .map(|v| {
-                        let (w, h) = (v.width as usize, v.height as usize);
-                        let blur = loaded.guide.background.blur_px;
-                        ((w, h), trueshot_matte::photo_backdrop(photo, w, h, blur))
-                    })
-                    .collect(),
+                Some(photo) => backdrop_planes(loaded, photo),
                 None => BTreeMap::new(),
             },
         };
@@ -1278,6 +1260,24 @@ fn load_backdrop_photo(loaded: &Loaded) -> Result<Option<(RgbImage, trueshot_pro
         .with_context(|| format!("background image {}", path.display()))?;
     let source = crate::credentials::original_source(&path, &bytes, &sha256_hex(&bytes));
     Ok(Some((photo.image, source)))
+}
+
+/// The background photo at each variant's size (scaled to cover, blurred as the guideline says),
+/// made once for all the photos that share the guideline.
+fn backdrop_planes(
+    loaded: &Loaded,
+    photo: &RgbImage,
+) -> BTreeMap<(usize, usize), [trueshot_matte::Plane; 3]> {
+    loaded
+        .guide
+        .variant
+        .iter()
+        .map(|v| {
+            let (w, h) = (v.width as usize, v.height as usize);
+            let blur = loaded.guide.background.blur_px;
+            ((w, h), trueshot_matte::photo_backdrop(photo, w, h, blur))
+        })
+        .collect()
 }
 
 fn output_format(format: Format, quality: u32) -> OutputFormat {

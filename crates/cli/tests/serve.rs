@@ -1139,3 +1139,254 @@ async fn an_admin_resets_a_forgotten_password_and_removes_a_leaver_with_all_thei
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// A flood of password guesses sent in parallel cannot get past the limit: every attempt takes
+/// its token before the password is checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_password_guesses_are_limited_like_sequential_ones() {
+    let s = Arc::new(Service::new("flood", Config::default()));
+    s.user("admin@example.com", Role::Admin);
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.call(
+                    &Who::Anonymous,
+                    Method::POST,
+                    "/api/login",
+                    Payload::Json(
+                        json!({"email": "admin@example.com", "password": format!("guess {i}")}),
+                    ),
+                )
+                .await
+                .status
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(
+        checked, 10,
+        "ten guesses per account, however they are sent"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_tokens_are_listed_revoked_and_ended_by_a_password_reset() {
+    let s = Service::new("tokens", Config::default());
+    s.user("admin@example.com", Role::Admin);
+    s.user("kim@example.com", Role::Member);
+    let admin = s.login("admin@example.com").await;
+    let kim = s.login("kim@example.com").await;
+    let mut tokens = Vec::new();
+    for name in ["laptop", "phone"] {
+        let r = s
+            .call(
+                &kim,
+                Method::POST,
+                "/api/tokens",
+                Payload::Json(json!({"name": name})),
+            )
+            .await;
+        tokens.push(Who::Token(r.json["token"].as_str().unwrap().to_string()));
+    }
+    let r = s
+        .call(&kim, Method::GET, "/api/tokens", Payload::None)
+        .await;
+    let listed = r.json.as_array().unwrap().clone();
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed.iter().all(|t| t.get("token").is_none()),
+        "the secret is shown once only"
+    );
+    let laptop = listed[0]["id"].as_i64().unwrap();
+    // Someone else cannot revoke Kim's token; Kim can.
+    let r = s
+        .call(
+            &admin,
+            Method::DELETE,
+            &format!("/api/tokens/{laptop}"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = s
+        .call(
+            &kim,
+            Method::DELETE,
+            &format!("/api/tokens/{laptop}"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = s
+        .call(&tokens[0], Method::GET, "/api/me", Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = s
+        .call(&tokens[1], Method::GET, "/api/me", Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // A password reset by a new sign-in link ends the remaining token too.
+    let users = s
+        .call(&admin, Method::GET, "/api/users", Payload::None)
+        .await;
+    let kim_id = users
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "kim@example.com")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = s
+        .call(
+            &admin,
+            Method::POST,
+            &format!("/api/users/{kim_id}/invite"),
+            Payload::None,
+        )
+        .await;
+    let api = format!(
+        "/api{}",
+        r.json["invite_url"]
+            .as_str()
+            .unwrap()
+            .replace("/invite/", "/invites/")
+    );
+    let r = s
+        .call(
+            &Who::Anonymous,
+            Method::POST,
+            &api,
+            Payload::Json(json!({"password": "kim's new secret"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = s
+        .call(&tokens[1], Method::GET, "/api/me", Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+/// Requests that would take a lot of memory are refused before they do: a JSON body over 1 MB
+/// on any endpoint, a live-check "frame" of 100 megapixels (a tiny PNG of one colour).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_bodies_and_frames_are_refused_early() {
+    let s = Service::new("big", Config::default());
+    s.user("admin@example.com", Role::Admin);
+    let admin = s.login("admin@example.com").await;
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let r = s
+        .call(
+            &Who::Anonymous,
+            Method::POST,
+            "/api/login",
+            Payload::Json(json!({"email": huge, "password": "x"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // 10000×10000 grey: 100 MP, a few hundred KB of PNG
+    let mut png = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut png, 10_000, 10_000);
+        enc.set_color(png::ColorType::Grayscale);
+        let mut w = enc.write_header().unwrap();
+        w.write_image_data(&vec![128u8; 10_000 * 10_000]).unwrap();
+    }
+    assert!(png.len() < 1024 * 1024, "{}", png.len());
+    let r = s
+        .call(
+            &admin,
+            Method::POST,
+            "/api/check",
+            Payload::Photo(png, "frame.png"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
+    assert!(
+        r.json["error"].as_str().unwrap().contains("too large"),
+        "{}",
+        r.json
+    );
+}
+
+/// Removing an account while a worker is busy with its photo: the worker's result goes nowhere,
+/// the next upload gets a new id, and nothing of the removed photo stays on the disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_of_a_removed_member_never_reappears() {
+    let s = Service::new("race", Config::default());
+    s.user("admin@example.com", Role::Admin);
+    s.user("leo@example.com", Role::Member);
+    s.user("mia@example.com", Role::Member);
+    let admin = s.login("admin@example.com").await;
+    let leo = s.login("leo@example.com").await;
+    let mia = s.login("mia@example.com").await;
+    let bytes = photo("photos/samples/biden.jpg");
+    let r = s
+        .call(
+            &leo,
+            Method::POST,
+            "/api/photos",
+            Payload::Photo(bytes.clone(), "leo.jpg"),
+        )
+        .await;
+    let leo_photo = r.json["id"].as_i64().unwrap();
+    // Remove Leo as soon as his photo is being processed.
+    let t = Instant::now();
+    while s.app.db.photo(leo_photo).unwrap().unwrap().state != "processing" {
+        assert!(t.elapsed() < Duration::from_secs(60));
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let users = s
+        .call(&admin, Method::GET, "/api/users", Payload::None)
+        .await;
+    let leo_id = users
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "leo@example.com")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = s
+        .call(
+            &admin,
+            Method::DELETE,
+            &format!("/api/users/{leo_id}"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = s
+        .call(
+            &mia,
+            Method::POST,
+            "/api/photos",
+            Payload::Photo(bytes, "mia.jpg"),
+        )
+        .await;
+    let mia_photo = r.json["id"].as_i64().unwrap();
+    assert!(mia_photo > leo_photo, "ids are never reused");
+    let item = s.processed(&mia, mia_photo).await;
+    assert_eq!(item["name"], "mia.jpg");
+    let report = item["report"].to_string();
+    assert!(report.contains("\"mia\""), "Mia's photo has her own report");
+    assert!(
+        !s.app.photo_dir(leo_photo).exists(),
+        "nothing of Leo's photo is left"
+    );
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(s.app.photo_dir(mia_photo).join("out")).unwrap() {
+        files.push(e.unwrap().file_name().to_string_lossy().into_owned());
+    }
+    assert!(files.iter().all(|f| !f.starts_with("leo")), "{files:?}");
+}

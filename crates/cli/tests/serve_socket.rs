@@ -108,20 +108,32 @@ fn fifty_concurrent_uploads_survive_a_killed_server_and_finish_exactly_once() {
 
     // Kill the server in the middle of the queue, while photos are being processed.
     let t = Instant::now();
-    let interrupted: Vec<i64> = loop {
+    loop {
         let items = photos(&base, &admin);
-        let processing: Vec<i64> = items
-            .iter()
-            .filter(|p| p["status"] == "processing")
-            .map(|p| p["id"].as_i64().unwrap())
-            .collect();
-        if count(&items, "ready") >= 4 && !processing.is_empty() {
+        if count(&items, "ready") >= 4 && count(&items, "processing") > 0 {
             server.kill();
-            break processing;
+            break;
         }
         assert!(t.elapsed() < Duration::from_secs(240), "no progress");
         std::thread::sleep(Duration::from_millis(20));
+    }
+    // What the killed server was in the middle of, read from its database after the kill.
+    let open_db = || {
+        rusqlite::Connection::open_with_flags(
+            data.join("trueshot.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap()
     };
+    let interrupted: Vec<i64> = {
+        let db = open_db();
+        let mut st = db
+            .prepare("SELECT id FROM photos WHERE state = 'processing'")
+            .unwrap();
+        let ids = st.query_map([], |r| r.get(0)).unwrap();
+        ids.collect::<Result<_, _>>().unwrap()
+    };
+    assert!(!interrupted.is_empty(), "the kill came between two photos");
 
     let server = Server::start(&data, &["--workers", "2", "--uploads-per-hour", "20"]);
     let base = server.base.clone();
@@ -171,11 +183,7 @@ fn fifty_concurrent_uploads_survive_a_killed_server_and_finish_exactly_once() {
     drop(server);
 
     // Exactly once: every photo finished once; those interrupted by the kill were started twice.
-    let db = rusqlite::Connection::open_with_flags(
-        data.join("trueshot.db"),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
+    let db = open_db();
     let mut st = db
         .prepare("SELECT id, attempts, completions FROM photos ORDER BY id")
         .unwrap();
@@ -193,20 +201,31 @@ fn fifty_concurrent_uploads_survive_a_killed_server_and_finish_exactly_once() {
             "photo {id} (interrupted: {interrupted:?})"
         );
     }
-    // Every photo's outputs are complete; the killed run left no temporary files behind.
-    for id in &ids {
-        let out = data.join("photos").join(id.to_string()).join("out");
-        let names: Vec<String> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert!(
-            names.iter().any(|n| n.ends_with(".report.json")),
-            "{id}: {names:?}"
-        );
-        assert!(
-            names.iter().all(|n| !n.starts_with(".trueshot-tmp")),
-            "{id}: {names:?}"
-        );
+    // Every photo's outputs are complete; the killed run left no temporary files behind, in
+    // the output folders or among the uploads.
+    fn names(dir: &std::path::Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                names(&e.path(), out);
+            } else {
+                out.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
     }
+    for id in &ids {
+        let mut files = Vec::new();
+        names(&data.join("photos").join(id.to_string()), &mut files);
+        assert!(
+            files.iter().any(|n| n.ends_with(".report.json")),
+            "{id}: {files:?}"
+        );
+        assert!(
+            files.iter().any(|n| n.starts_with("original.")),
+            "{id}: {files:?}"
+        );
+        assert!(files.iter().all(|n| !n.starts_with('.')), "{id}: {files:?}");
+    }
+    let incoming = data.join("photos/.incoming");
+    assert_eq!(std::fs::read_dir(&incoming).map_or(0, |d| d.count()), 0);
 }

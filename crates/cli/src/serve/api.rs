@@ -45,6 +45,12 @@ const CHECKS: Limit = Limit {
     window_secs: 4,
 };
 
+/// Largest JSON body (login, guideline, review…).
+const MAX_JSON_BYTES: usize = 1024 * 1024;
+/// A live check is a camera frame: 1080p is 2 MP, so 16 MP is generous and bounds the memory
+/// a decode may take (a PNG is decoded at full size).
+const CHECK_PIXELS: u64 = 16_000_000;
+
 const INDEX_HTML: &str = include_str!("page/index.html");
 const APP_JS: &str = include_str!("page/app.js");
 const APP_CSS: &str = include_str!("page/app.css");
@@ -62,14 +68,23 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/logout", post(logout))
         .route("/api/me", get(me))
         .route("/api/invites/{token}", get(invite).post(accept_invite))
-        .route("/api/tokens", post(create_token))
+        .route("/api/tokens", get(list_tokens).post(create_token))
+        .route("/api/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/api/users", get(list_users).post(add_user))
         .route("/api/users/{id}", axum::routing::delete(remove_user))
         .route("/api/users/{id}/invite", post(reinvite))
         .route("/api/guideline", get(get_guideline).put(put_guideline))
         .route("/api/guideline/validate", post(validate_guideline))
-        .route("/api/check", post(check))
-        .route("/api/photos", get(list_photos).post(upload))
+        .route(
+            "/api/check",
+            post(check).layer(DefaultBodyLimit::max(max_body)),
+        )
+        .route(
+            "/api/photos",
+            get(list_photos)
+                .post(upload)
+                .layer(DefaultBodyLimit::max(max_body)),
+        )
         .route("/api/photos/{id}", get(get_photo))
         .route("/api/photos/{id}/original", get(original))
         .route("/api/photos/{id}/files/{*file}", get(photo_file))
@@ -78,7 +93,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/photos/{id}/review", post(review))
         .route("/api/export.zip", get(export))
         .fallback(no_such_endpoint)
-        .layer(DefaultBodyLimit::max(max_body))
+        // Everything but a photo is small JSON (a guideline is at most 256 KB): 1 MB bodies.
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(middleware::map_response(security_headers))
         .with_state(app)
 }
@@ -101,14 +117,34 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> 
 /// The client's address (absent when the router is called in-process, as in tests).
 struct ClientIp(String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<Arc<App>> for ClientIp {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        // Behind the proxy named by --trusted-proxy every connection comes from it: the client
+        // is the last address it added to X-Forwarded-For. Nobody else may claim an address.
+        let forwarded = || {
             parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or_else(|| "local".into(), |c| c.0.ip().to_string()),
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+                .next_back()
+        };
+        let ip = match (peer, app.config.trusted_proxy) {
+            (Some(p), Some(proxy)) if p == proxy => forwarded().or(peer),
+            _ => peer,
+        };
+        Ok(ClientIp(
+            ip.map_or_else(|| "local".into(), |ip| ip.to_string()),
         ))
     }
 }
@@ -274,13 +310,19 @@ async fn login(
         (format!("login-ip:{ip}"), LOGIN_FAILURES_IP),
         (format!("login-account:{email}"), LOGIN_FAILURES_ACCOUNT),
     ];
-    for (key, limit) in &keys {
-        app.limits
-            .peek(key, *limit)
-            .map_err(|s| ApiError::too_many(s, "failed logins"))?;
+    // Every attempt takes its tokens before the password is checked (so that parallel requests
+    // cannot all slip under the limit); a successful one gives them back.
+    for (i, (key, limit)) in keys.iter().enumerate() {
+        if let Err(s) = app.limits.take(key, *limit) {
+            for (key, limit) in &keys[..i] {
+                app.limits.refund(key, *limit);
+            }
+            return Err(ApiError::too_many(s, "failed logins"));
+        }
     }
     let found = app.db.user_by_email(&email).map_err(ApiError::internal)?;
     let password = body.password;
+    let _work = app.work().await?;
     let user = blocking(move || {
         Ok(match found {
             Some((user, Some(hash))) => auth::verify_password(&password, &hash).then_some(user),
@@ -292,13 +334,13 @@ async fn login(
     })
     .await?;
     match user {
-        Some(user) => logged_in(&app, user, &headers),
-        None => {
+        Some(user) => {
             for (key, limit) in &keys {
-                let _ = app.limits.take(key, *limit);
+                app.limits.refund(key, *limit);
             }
-            Err(ApiError::unauthorized("wrong email or password"))
+            logged_in(&app, user, &headers)
         }
+        None => Err(ApiError::unauthorized("wrong email or password")),
     }
 }
 
@@ -367,6 +409,7 @@ async fn accept_invite(
             "invite (it may have been used or have expired)",
         ));
     }
+    let _work = app.work().await?;
     let hash = blocking(move || auth::hash_password(&body.password)).await?;
     let user = app
         .db
@@ -398,6 +441,36 @@ async fn create_token(
         StatusCode::CREATED,
         Json(json!({ "token": token, "name": name })),
     ))
+}
+
+async fn list_tokens(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let tokens = app
+        .db
+        .api_tokens(caller.user.id)
+        .map_err(ApiError::internal)?;
+    Ok(Json(Value::Array(
+        tokens
+            .into_iter()
+            .map(|(id, name, created)| json!({ "id": id, "name": name, "created": created }))
+            .collect(),
+    )))
+}
+
+async fn revoke_token(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found("token"))?;
+    if app
+        .db
+        .revoke_api_token(caller.user.id, id)
+        .map_err(ApiError::internal)?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("token"))
+    }
 }
 
 async fn list_users(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
@@ -620,8 +693,10 @@ async fn check(
     let engine = app.engine.clone();
     let limits = Limits {
         max_file_bytes: app.config.max_upload_bytes as u64,
-        ..Limits::default()
+        max_pixels: CHECK_PIXELS,
+        max_side: 8192,
     };
+    let _work = app.work().await?;
     blocking(move || Ok(check_frame(&bytes, &engine, &guide.loaded.guide, &limits)))
         .await?
         .map(Json)
@@ -840,17 +915,27 @@ async fn upload(
     };
     let owner = caller.user.id;
     let app2 = app.clone();
+    let _work = app.work().await?;
     let id = blocking(move || {
         // Only photos trueshot can read are accepted: decoded small (a JPEG at 1/8 size in the
         // DCT domain), which also checks the limits on pixels before any large allocation.
         let photo = decode_bytes_reduced(&bytes, Path::new(&name), &limits, 256)
             .map_err(|e| ApiError::unprocessable(e.to_string()))?;
         let ext = extension(photo.format);
-        app2.db
-            .add_photo(owner, &name, ext, |id| {
-                store_original(&app2.photo_dir(id), ext, &bytes)
-            })
-            .map_err(ApiError::internal)
+        let incoming = write_incoming(&app2.data, ext, &bytes).map_err(storage_error)?;
+        let added = app2.db.add_photo(owner, &name, ext, |id| {
+            let dir = app2.photo_dir(id);
+            std::fs::create_dir_all(&dir)?;
+            std::fs::rename(&incoming, dir.join(format!("original.{ext}")))?;
+            std::fs::File::open(&dir)?.sync_all()
+        });
+        if added.is_err() {
+            let _ = std::fs::remove_file(&incoming);
+        }
+        added.map_err(|e| match e {
+            super::db::AddError::Io(e) => storage_error(e),
+            e => ApiError::internal(e),
+        })
     })
     .await?;
     app.notify();
@@ -862,17 +947,40 @@ async fn upload(
     Ok((StatusCode::ACCEPTED, Json(photo_json(&photo, false))))
 }
 
-/// Writes the upload durably: a temporary file, flushed to the disk, renamed, and the folder
-/// flushed, before the database says the photo exists.
-fn store_original(dir: &Path, ext: &str, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes an upload durably into `DATA/photos/.incoming/` (a file flushed to the disk) before
+/// the database is touched; [`super::db::Db::add_photo`] then only renames it.
+fn write_incoming(data: &Path, ext: &str, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> {
     use std::io::Write;
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".upload.{ext}"));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, dir.join(format!("original.{ext}")))?;
-    std::fs::File::open(dir)?.sync_all()
+    let dir = data.join("photos").join(".incoming");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!(
+        "{}.{ext}",
+        auth::secret().map_err(|e| std::io::Error::other(e.message))?
+    ));
+    let written = std::fs::File::create(&path).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    match written {
+        Ok(()) => Ok(path),
+        Err(e) => {
+            let _ = std::fs::remove_file(&path);
+            Err(e)
+        }
+    }
+}
+
+/// A full disk is answered 507 (the client may retry later), anything else 500.
+fn storage_error(e: std::io::Error) -> ApiError {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        tracing::error!("cannot store an upload: {e}");
+        ApiError::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "the server has no room for the photo right now: try again later",
+        )
+    } else {
+        ApiError::internal(format!("cannot store an upload: {e}"))
+    }
 }
 
 #[derive(Deserialize)]

@@ -218,21 +218,24 @@ pub struct Limit {
 impl RateLimits {
     /// Takes one token; `Err(seconds to wait)` when none is left.
     pub fn take(&self, key: &str, limit: Limit) -> Result<(), u64> {
-        self.update(key, limit, true)
+        self.update(key, limit)
     }
 
-    /// Whether a token is left, without taking it.
-    pub fn peek(&self, key: &str, limit: Limit) -> Result<(), u64> {
-        self.update(key, limit, false)
+    /// Gives back a token taken by [`RateLimits::take`] (a login that succeeded).
+    pub fn refund(&self, key: &str, limit: Limit) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(b) = buckets.get_mut(key) {
+            b.0 = (b.0 + 1.0).min(f64::from(limit.burst));
+        }
     }
 
-    fn update(&self, key: &str, limit: Limit, take: bool) -> Result<(), u64> {
+    fn update(&self, key: &str, limit: Limit) -> Result<(), u64> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         if buckets.len() > 100_000 {
-            // Forget full buckets rather than grow without bound under a flood of keys.
-            let full = f64::from(limit.burst);
-            buckets.retain(|_, (t, _)| *t < full);
+            // Under a flood of keys, forget every bucket untouched for an hour (the longest
+            // window, so it would be full again by now) rather than grow without bound.
+            buckets.retain(|_, (_, last)| now.duration_since(*last).as_secs() < 3600);
         }
         let rate = f64::from(limit.burst) / f64::from(limit.window_secs.max(1));
         let (tokens, last) = buckets
@@ -244,9 +247,7 @@ impl RateLimits {
         if *tokens < 1.0 {
             return Err(((1.0 - *tokens) / rate).ceil().max(1.0) as u64);
         }
-        if take {
-            *tokens -= 1.0;
-        }
+        *tokens -= 1.0;
         Ok(())
     }
 }

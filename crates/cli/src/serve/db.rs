@@ -5,7 +5,9 @@
 //! photo by moving it from `queued` to `processing` in one statement, and finishing it moves it
 //! on (and counts `completions`) only if it is still `processing`. At start-up photos left in
 //! `processing` by a killed server go back to `queued`: every accepted upload is finished, and
-//! none is finished twice.
+//! none is finished twice. Ids are never reused (`AUTOINCREMENT`), and finishing also names the
+//! attempt it finishes, so a worker still busy with a photo whose owner was removed cannot write
+//! its result into anyone else's row or folder.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -14,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS users (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     email TEXT NOT NULL UNIQUE COLLATE NOCASE,
     role TEXT NOT NULL CHECK (role IN ('admin', 'member')),
     password TEXT,
@@ -44,7 +46,7 @@ CREATE TABLE IF NOT EXISTS guideline (
     updated_by TEXT
 );
 CREATE TABLE IF NOT EXISTS photos (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     owner_id INTEGER NOT NULL REFERENCES users(id),
     name TEXT NOT NULL,
     ext TEXT NOT NULL,
@@ -342,8 +344,10 @@ impl Db {
                 params![u.id, hash],
             )?;
             tx.execute("DELETE FROM invites WHERE user_id = ?1", params![u.id])?;
-            // A new password (an invite also resets a forgotten one) ends every older session.
+            // A new password (an invite also resets a forgotten one) ends every older session
+            // and API token: whoever had the account before the reset is out.
             tx.execute("DELETE FROM sessions WHERE user_id = ?1", params![u.id])?;
+            tx.execute("DELETE FROM api_tokens WHERE user_id = ?1", params![u.id])?;
         }
         tx.commit()?;
         Ok(user)
@@ -400,6 +404,25 @@ impl Db {
         Ok(())
     }
 
+    /// An account's API tokens: id, name, created.
+    pub fn api_tokens(&self, user: i64) -> rusqlite::Result<Vec<(i64, String, String)>> {
+        let c = self.lock();
+        let mut st = c.prepare(
+            "SELECT rowid, name, created FROM api_tokens WHERE user_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = st.query_map([user], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect()
+    }
+
+    /// Revokes one of an account's API tokens; false if it has no such token.
+    pub fn revoke_api_token(&self, user: i64, id: i64) -> rusqlite::Result<bool> {
+        let n = self.lock().execute(
+            "DELETE FROM api_tokens WHERE rowid = ?1 AND user_id = ?2",
+            params![id, user],
+        )?;
+        Ok(n == 1)
+    }
+
     pub fn api_token(&self, token_sha256: &str) -> rusqlite::Result<Option<User>> {
         self.lock()
             .query_row(
@@ -437,14 +460,16 @@ impl Db {
 
     // ---- photos ----------------------------------------------------------------------------
 
-    /// Records an upload and stores its bytes with `store(id)` inside the same transaction: the
-    /// row exists only if the file does (a crash in between leaves at most an orphan file).
+    /// Records an upload whose bytes are already written and flushed (`incoming`): inside one
+    /// short transaction the row is inserted and `place(id)` renames the file into the photo's
+    /// folder, so the row exists only if the file does, and no large write happens under the
+    /// database lock.
     pub fn add_photo(
         &self,
         owner: i64,
         name: &str,
         ext: &str,
-        store: impl FnOnce(i64) -> std::io::Result<()>,
+        place: impl FnOnce(i64) -> std::io::Result<()>,
     ) -> Result<i64, AddError> {
         let mut c = self.lock();
         let tx = c.transaction()?;
@@ -453,14 +478,24 @@ impl Db {
             params![owner, name, ext],
         )?;
         let id = tx.last_insert_rowid();
-        store(id).map_err(AddError::Io)?;
+        place(id).map_err(AddError::Io)?;
         tx.commit()?;
         Ok(id)
     }
 
-    /// Puts photos a killed server was working on back in the queue.
+    /// Puts photos a killed server was working on back in the queue, except those it was
+    /// working on at three crashes in a row: such a photo (one that exhausts the memory, say)
+    /// would otherwise bring every restart down again.
     pub fn requeue_interrupted(&self) -> rusqlite::Result<usize> {
-        self.lock().execute(
+        let c = self.lock();
+        c.execute(
+            &format!(
+                "UPDATE photos SET state = 'error', reason = 'processing this photo stopped the server three times', \
+                 updated = {NOW} WHERE state = 'processing' AND attempts >= 3"
+            ),
+            [],
+        )?;
+        c.execute(
             &format!(
                 "UPDATE photos SET state = 'queued', updated = {NOW} WHERE state = 'processing'"
             ),
@@ -488,10 +523,12 @@ impl Db {
         }
     }
 
-    /// Records the outcome of processing; false if the photo was not being processed.
+    /// Records the outcome of the claim numbered `attempt`; false if the photo is gone or no
+    /// longer in that attempt.
     pub fn finish(
         &self,
         id: i64,
+        attempt: i64,
         state: &str,
         reason: Option<&str>,
         advice: &str,
@@ -501,9 +538,9 @@ impl Db {
             &format!(
                 "UPDATE photos SET state = ?2, reason = ?3, advice = ?4, report = ?5, \
                  completions = completions + 1, updated = {NOW} \
-                 WHERE id = ?1 AND state = 'processing'"
+                 WHERE id = ?1 AND state = 'processing' AND attempts = ?6"
             ),
-            params![id, state, reason, advice, report],
+            params![id, state, reason, advice, report, attempt],
         )?;
         Ok(n == 1)
     }

@@ -33,10 +33,19 @@ pub fn team_zip(app: &App, photos: &[Photo]) -> anyhow::Result<Vec<u8>> {
             let Some(file) = v["file"].as_str() else {
                 continue;
             };
-            let bytes = std::fs::read(out.join(file))?;
             let entry = format!("{prefix}-{file}");
-            zip.start_file(entry.as_str(), options)?;
-            zip.write_all(&bytes)?;
+            // A file lost from the disk is said in team.csv; the rest of the team still exports.
+            let (entry, status) = match std::fs::read(out.join(file)) {
+                Ok(bytes) => {
+                    zip.start_file(entry.as_str(), options)?;
+                    zip.write_all(&bytes)?;
+                    (entry, v["verification"]["status"].as_str().unwrap_or(""))
+                }
+                Err(e) => {
+                    tracing::error!("export: cannot read {}: {e}", out.join(file).display());
+                    (String::new(), "file missing on the server")
+                }
+            };
             let m = &v["verification"]["measures"];
             csv.push_str(
                 &[
@@ -44,7 +53,7 @@ pub fn team_zip(app: &App, photos: &[Photo]) -> anyhow::Result<Vec<u8>> {
                     &photo.name,
                     v["name"].as_str().unwrap_or(""),
                     &entry,
-                    v["verification"]["status"].as_str().unwrap_or(""),
+                    status,
                     &m["identity_distance"].to_string(),
                     &m["age_change_years"].to_string(),
                     photo.review_by.as_deref().unwrap_or(""),

@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// Mark the session cookie `Secure` (set this when a TLS proxy serves the page over HTTPS).
     #[arg(long)]
     secure_cookies: bool,
+    /// The address of a reverse proxy in front: for its connections the client's address (for
+    /// the limits on failed logins) is the last one in X-Forwarded-For.
+    #[arg(long, value_name = "IP")]
+    trusted_proxy: Option<std::net::IpAddr>,
     #[command(flatten)]
     sign: crate::credentials::SignArgs,
 }
@@ -109,6 +113,7 @@ pub struct Config {
     pub max_upload_bytes: usize,
     pub uploads: auth::Limit,
     pub secure_cookies: bool,
+    pub trusted_proxy: Option<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -120,6 +125,7 @@ impl Default for Config {
                 window_secs: 3600,
             },
             secure_cookies: false,
+            trusted_proxy: None,
         }
     }
 }
@@ -140,6 +146,12 @@ pub struct App {
     pub config: Config,
     pub limits: auth::RateLimits,
     guide: RwLock<Arc<CurrentGuide>>,
+    /// Serialises guideline changes (store, read back, apply).
+    guide_change: Mutex<()>,
+    /// CPU- and memory-heavy request work (password hashing, decoding a photo, a live check)
+    /// runs at most this many at a time: a flood of requests waits instead of exhausting the
+    /// memory (argon2 takes 19 MiB, a decode up to hundreds).
+    work: tokio::sync::Semaphore,
     /// Wakes idle workers when a photo is queued.
     wake: (Mutex<u64>, Condvar),
     stop: AtomicBool,
@@ -183,7 +195,9 @@ impl App {
                 db.guideline()?.context("the guideline was just stored")?
             }
         };
-        let loaded = parse_guide(&toml, &data)
+        // A background photo deleted from backgrounds/ since must not keep the server from
+        // starting: the photos processed meanwhile say the file is missing.
+        let loaded = parse_guide_with(&toml, &data, false)
             .map_err(|e| anyhow::anyhow!("the stored guideline is invalid: {}", e.message))?;
         Ok(Arc::new(App {
             db,
@@ -197,10 +211,19 @@ impl App {
                 updated_by,
             })),
             wake: (Mutex::new(0), Condvar::new()),
+            guide_change: Mutex::new(()),
+            work: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
             stop: AtomicBool::new(false),
             _lock: lock,
             data,
         }))
+    }
+
+    /// A turn at heavy request work (see `work`).
+    pub async fn work(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+        self.work.acquire().await.map_err(ApiError::internal)
     }
 
     pub fn guide(&self) -> Arc<CurrentGuide> {
@@ -210,6 +233,7 @@ impl App {
     /// Validates, stores and applies a new guideline (photos already made keep theirs).
     pub fn set_guide(&self, toml: &str, by: &str) -> Result<Arc<CurrentGuide>, ApiError> {
         let loaded = parse_guide(toml, &self.data)?;
+        let _one_at_a_time = self.guide_change.lock().unwrap_or_else(|e| e.into_inner());
         self.db
             .set_guideline(toml, Some(by))
             .map_err(ApiError::internal)?;
@@ -265,6 +289,10 @@ impl App {
 /// Reads a guideline sent to the server. A background photo must be a file in
 /// `DATA/backgrounds`: a guideline may not make the server read any other file.
 pub fn parse_guide(toml: &str, data: &Path) -> Result<Loaded, ApiError> {
+    parse_guide_with(toml, data, true)
+}
+
+fn parse_guide_with(toml: &str, data: &Path, file_must_exist: bool) -> Result<Loaded, ApiError> {
     let guide = Guideline::parse(toml, "guideline").map_err(|e| {
         let (line, column) = guide_position(&e);
         ApiError::unprocessable(e.to_string()).with(json!({ "line": line, "column": column }))
@@ -275,14 +303,12 @@ pub fn parse_guide(toml: &str, data: &Path) -> Result<Loaded, ApiError> {
             && matches!(p.components().next(), Some(std::path::Component::Normal(_)));
         if !plain {
             return Err(ApiError::unprocessable(format!(
-                "background image \"{image}\": name a file in the server's backgrounds folder ({}), without a path",
-                data.join("backgrounds").display()
+                "background image \"{image}\": name a file in the server's backgrounds folder, without a path"
             )));
         }
-        if !data.join("backgrounds").join(p).is_file() {
+        if file_must_exist && !data.join("backgrounds").join(p).is_file() {
             return Err(ApiError::unprocessable(format!(
-                "background image \"{image}\" is not in the server's backgrounds folder ({})",
-                data.join("backgrounds").display()
+                "background image \"{image}\" is not in the server's backgrounds folder (DATA/backgrounds/ on the server)"
             )));
         }
     }
@@ -386,6 +412,7 @@ pub fn run(args: &ServeArgs, store: &trueshot_vision::ModelStore) -> Result<u8> 
             window_secs: 3600,
         },
         secure_cookies: args.secure_cookies,
+        trusted_proxy: args.trusted_proxy,
     };
     let data = args.data.dir();
     let app = App::open(&data, engine, config)?;

@@ -66,20 +66,34 @@ fn process(app: &App, photo: &super::db::Photo) {
     .unwrap_or_else(|_| {
         json!({ "status": "error", "error": "internal error while processing this photo", "outputs": [] })
     });
+    let mut report = report;
+    // Messages may name the server's folders: a member reads them, so the folders go.
+    if let Some(e) = report["error"].as_str() {
+        report["error"] = json!(without_folders(e, &app.data));
+    }
     let (state, reason, advice) = outcome(&report);
     let advice = serde_json::to_string(&advice).unwrap_or_else(|_| "[]".into());
     let text = serde_json::to_string(&report).unwrap_or_default();
-    match app
-        .db
-        .finish(photo.id, state, reason.as_deref(), &advice, &text)
-    {
+    // The database will say "ready" only once the headshots are on the disk for good.
+    if let Err(e) = sync_tree(&out) {
+        tracing::error!("cannot flush {}: {e}", out.display());
+    }
+    match app.db.finish(
+        photo.id,
+        photo.attempts,
+        state,
+        reason.as_deref(),
+        &advice,
+        &text,
+    ) {
         Ok(true) => tracing::info!(
             "photo {} {state} in {:.2} s",
             photo.id,
             started.elapsed().as_secs_f32()
         ),
         Ok(false) => {
-            // Its owner was removed meanwhile: what this worker just wrote must go too.
+            // Its owner was removed meanwhile (ids are never reused, so the folder is this
+            // photo's alone): what this worker just wrote must go too.
             if matches!(app.db.photo(photo.id), Ok(None)) {
                 let _ = std::fs::remove_dir_all(&dir);
             }
@@ -87,6 +101,44 @@ fn process(app: &App, photo: &super::db::Photo) {
         }
         Err(e) => tracing::error!("cannot record photo {}: {e}", photo.id),
     }
+}
+
+/// Flushes every file of an output folder and the folders themselves to the disk.
+fn sync_tree(dir: &std::path::Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            sync_tree(&entry.path())?;
+        } else {
+            std::fs::File::open(entry.path())?.sync_all()?;
+        }
+    }
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// An error message without the server's own folders: `DATA/photos/12/original.jpg: …` becomes
+/// `original.jpg: …`, and any other path under the data folder loses that prefix.
+fn without_folders(e: &str, data: &std::path::Path) -> String {
+    let data = data.to_string_lossy();
+    let mut out = String::new();
+    let mut rest = e;
+    while let Some(at) = rest.find(data.as_ref()) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + data.len()..];
+        // drop `/photos/ID/` or `/photos/ID/out/` or `/` after the data folder
+        let trimmed = rest.trim_start_matches('/');
+        let trimmed = match trimmed.strip_prefix("photos/") {
+            Some(t) => {
+                let t = t.trim_start_matches(|c: char| c.is_ascii_digit());
+                let t = t.trim_start_matches('/');
+                t.strip_prefix("out/").unwrap_or(t)
+            }
+            None => trimmed,
+        };
+        rest = trimmed;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The photo's state after processing, the reason when no headshot was made, and what to
@@ -188,6 +240,22 @@ mod tests {
             Some("the JPEG data is damaged or cut short: EOF")
         );
         assert_eq!(stem("../../etc/pass wd.jpg"), "pass_wd");
+        let data = std::path::Path::new("/srv/trueshot");
+        assert_eq!(
+            without_folders("/srv/trueshot/photos/12/original.jpg: damaged", data),
+            "original.jpg: damaged"
+        );
+        assert_eq!(
+            without_folders("cannot create /srv/trueshot/photos/7/out: disk full", data),
+            "cannot create out: disk full"
+        );
+        assert_eq!(
+            without_folders(
+                "background image /srv/trueshot/backgrounds/o.jpg: cannot read",
+                data
+            ),
+            "background image backgrounds/o.jpg: cannot read"
+        );
         assert_eq!(stem(""), "photo");
     }
 }
