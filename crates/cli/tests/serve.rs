@@ -448,6 +448,13 @@ async fn an_employee_gets_a_verified_headshot_and_the_admin_approves_and_exports
         csv.contains("jane@example.com") && csv.contains("passed"),
         "{csv}"
     );
+    assert_eq!(
+        std::fs::read_dir(s.app.data.join("exports"))
+            .unwrap()
+            .count(),
+        0,
+        "the export's temporary file is gone"
+    );
     assert!(
         csv.contains("'=looks great"),
         "a comment never becomes a formula: {csv}"

@@ -1146,11 +1146,41 @@ async fn review(
 async fn export(State(app): State<Arc<App>>, caller: Caller) -> Result<Response, ApiError> {
     caller.require_admin()?;
     let app2 = app.clone();
-    let zip = blocking(move || {
+    // Built into a file that is unlinked at once and streamed: memory stays flat whatever the
+    // size of the team, and nothing is left behind if the download is abandoned.
+    let file = blocking(move || {
         let photos = app2.db.photos(None).map_err(ApiError::internal)?;
-        super::export::team_zip(&app2, &photos).map_err(ApiError::internal)
+        let dir = app2.data.join("exports");
+        std::fs::create_dir_all(&dir).map_err(storage_error)?;
+        let path = dir.join(format!("{}.zip", auth::secret()?));
+        let file = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(storage_error)?;
+        let _ = std::fs::remove_file(&path);
+        let mut file = super::export::team_zip(&app2, &photos, std::io::BufWriter::new(file))
+            .map_err(ApiError::internal)?
+            .into_inner()
+            .map_err(|e| ApiError::internal(e.error()))?;
+        std::io::Seek::rewind(&mut file).map_err(ApiError::internal)?;
+        Ok(file)
     })
     .await?;
+    let chunks =
+        futures_util::stream::unfold(Some(tokio::fs::File::from_std(file)), |file| async {
+            let mut file = file?;
+            let mut buf = vec![0u8; 256 * 1024];
+            match tokio::io::AsyncReadExt::read(&mut file, &mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok(Bytes::from(buf)), Some(file)))
+                }
+                Err(e) => Some((Err::<Bytes, _>(e), None)),
+            }
+        });
     Ok((
         [
             (header::CONTENT_TYPE, "application/zip"),
@@ -1159,7 +1189,7 @@ async fn export(State(app): State<Arc<App>>, caller: Caller) -> Result<Response,
                 "attachment; filename=\"team-headshots.zip\"",
             ),
         ],
-        zip,
+        axum::body::Body::from_stream(chunks),
     )
         .into_response())
 }

@@ -8,11 +8,15 @@ use serde_json::Value;
 use super::db::Photo;
 use super::App;
 
-/// Builds the ZIP in memory. Headshots are already compressed JPEG/PNG/WebP, so entries are
-/// stored, not deflated: no CPU spent for nothing, and byte-identical files (their signatures
-/// cover their bytes).
-pub fn team_zip(app: &App, photos: &[Photo]) -> anyhow::Result<Vec<u8>> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+/// Writes the ZIP into `out` (a temporary file: a large team's export never sits in memory).
+/// Headshots are already compressed JPEG/PNG/WebP, so entries are stored, not deflated: no CPU
+/// spent for nothing, and byte-identical files (their signatures cover their bytes).
+pub fn team_zip<W: std::io::Write + std::io::Seek>(
+    app: &App,
+    photos: &[Photo],
+    out: W,
+) -> anyhow::Result<W> {
+    let mut zip = zip::ZipWriter::new(out);
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .unix_permissions(0o644);
@@ -70,7 +74,7 @@ pub fn team_zip(app: &App, photos: &[Photo]) -> anyhow::Result<Vec<u8>> {
     }
     zip.start_file("team.csv", options)?;
     zip.write_all(csv.as_bytes())?;
-    Ok(zip.finish()?.into_inner())
+    Ok(zip.finish()?)
 }
 
 /// A folder name from an email address (safe in any unzip tool).

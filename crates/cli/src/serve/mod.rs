@@ -8,8 +8,9 @@
 //!   exactly as `trueshot process` does, one photo at a time each.
 //!
 //! Layout of `--data`: `trueshot.db` (SQLite), `photos/ID/original.EXT` (the upload, never
-//! modified), `photos/ID/out/` (headshots, report, thumbnails), `backgrounds/` (office photos a
-//! guideline may name), `.lock` (one server per folder).
+//! modified), `photos/ID/out/` (headshots, report, thumbnails), `photos/.incoming/` (uploads
+//! being stored), `backgrounds/` (office photos a guideline may name), `exports/` (team ZIPs
+//! being streamed, unlinked at once), `.lock` (one server per folder).
 
 pub mod api;
 pub mod auth;
