@@ -472,6 +472,54 @@ try {
     await member.locator(`[data-testid="my-photo"][data-photo-id="${photoId}"]`).waitFor({ state: 'visible' });
   });
 
+  // ---- g. Accessibility audit (axe-core) of every view, desktop and phone ----------------------
+  // axe-core is injected as a script, which the server's Content-Security-Policy rightly
+  // forbids; these audit-only contexts bypass the CSP (the pages above ran under it).
+  summary.accessibility = await step('g_accessibility_audit', async () => {
+    const axeSource = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname),
+      'node_modules/axe-core/axe.min.js'), 'utf8');
+    const audited = [];
+    const audit = async (who, password, views, viewport) => {
+      const context = await browser.newContext({ viewport, baseURL: env.BASE_URL, bypassCSP: true });
+      const page = await context.newPage();
+      currentPage = page;
+      const login = await page.request.post('/api/login', { data: { email: who, password } });
+      check(login.ok(), `audit login of ${who} answered HTTP ${login.status()}`);
+      for (const [view, ready] of views) {
+        await page.goto(`${env.BASE_URL}/${view}`);
+        await page.getByTestId(ready).first().waitFor({ state: 'visible' });
+        await page.waitForTimeout(300); // let the view finish loading its data
+        await page.addScriptTag({ content: axeSource });
+        const result = await page.evaluate(async () => {
+          // WCAG 2.1 A and AA rules; "serious" and "critical" findings fail the test.
+          const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+          return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+        });
+        const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+        check(bad.length === 0, `accessibility (${viewport.width} px, ${view || 'home'}): ${JSON.stringify(bad)}`);
+        audited.push({ view: view || 'home', width: viewport.width, minor: result.map((v) => v.id) });
+      }
+      await context.close();
+    };
+    const memberViews = [['#capture', 'capture-view'], ['#mine', 'my-photo'], [`#photo/${photoId}`, 'photo-detail']];
+    const adminViews = [['#gallery', 'gallery-card'], ['#guideline', 'guideline-text'], ['#members', 'member-row']];
+    await audit(env.MEMBER_EMAIL, env.MEMBER_PASSWORD, memberViews, DESKTOP);
+    await audit(env.MEMBER_EMAIL, env.MEMBER_PASSWORD, memberViews, PHONE);
+    await audit(env.ADMIN_EMAIL, env.ADMIN_PASSWORD, adminViews, DESKTOP);
+    // The sign-in page, signed out.
+    const context = await browser.newContext({ viewport: PHONE, baseURL: env.BASE_URL, bypassCSP: true });
+    const page = await context.newPage();
+    currentPage = page;
+    await page.goto(`${env.BASE_URL}/`);
+    await page.getByTestId('login-email').waitFor({ state: 'visible' });
+    await page.addScriptTag({ content: axeSource });
+    const login = await page.evaluate(async () => (await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } }))
+      .violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id));
+    check(login.length === 0, `accessibility of the sign-in page: ${JSON.stringify(login)}`);
+    await context.close();
+    return audited;
+  });
+
   check(pageErrors.length === 0, `uncaught errors in the page: ${pageErrors.join(' | ')}`);
   summary.ok = true;
   summary.screenshots = shots;
