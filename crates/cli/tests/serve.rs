@@ -1397,3 +1397,139 @@ async fn a_photo_of_a_removed_member_never_reappears() {
     }
     assert!(files.iter().all(|f| !f.starts_with("leo")), "{files:?}");
 }
+
+/// After a change of guideline (here: the brand colour behind everyone) the admin makes the
+/// team's existing headshots again; nobody uploads again, and the new headshots need approving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_guideline_is_applied_to_the_photos_already_made() {
+    let s = Service::new("apply", Config::default());
+    s.user("admin@example.com", Role::Admin);
+    s.user("eva@example.com", Role::Member);
+    let admin = s.login("admin@example.com").await;
+    let eva = s.login("eva@example.com").await;
+    let r = s
+        .call(
+            &eva,
+            Method::POST,
+            "/api/photos",
+            Payload::Photo(photo("photos/samples/grace_hopper.jpg"), "eva.jpg"),
+        )
+        .await;
+    let id = r.json["id"].as_i64().unwrap();
+    let before = s.processed(&eva, id).await;
+    assert_eq!(before["report"]["background"]["mode"], "keep");
+    s.call(
+        &eva,
+        Method::POST,
+        &format!("/api/photos/{id}/accept"),
+        Payload::None,
+    )
+    .await;
+    let r = s
+        .call(
+            &admin,
+            Method::POST,
+            &format!("/api/photos/{id}/review"),
+            Payload::Json(json!({"decision": "approve"})),
+        )
+        .await;
+    assert_eq!(r.json["status"], "approved");
+    // Nothing to redo while the guideline is the one the photo was made with.
+    let r = s
+        .call(&admin, Method::POST, "/api/guideline/apply", Payload::None)
+        .await;
+    assert_eq!(r.json["queued"], 0, "{}", r.json);
+
+    let g = s
+        .call(&admin, Method::GET, "/api/guideline", Payload::None)
+        .await;
+    let text = g.json["toml"]
+        .as_str()
+        .unwrap()
+        .replace("mode = \"keep\"", "mode = \"color\"\ncolor = \"#2b5797\"");
+    let r = s
+        .call(
+            &admin,
+            Method::PUT,
+            "/api/guideline",
+            Payload::Json(json!({"toml": text})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let sha = r.json["sha256"].as_str().unwrap().to_string();
+    let r = s
+        .call(&eva, Method::POST, "/api/guideline/apply", Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "members cannot");
+    let r = s
+        .call(&admin, Method::POST, "/api/guideline/apply", Payload::None)
+        .await;
+    assert_eq!(r.json["queued"], 1, "{}", r.json);
+    let after = s.processed(&eva, id).await;
+    assert_eq!(after["guideline_sha256"], json!(sha));
+    assert_eq!(after["report"]["background"]["mode"], "color");
+    assert_eq!(
+        after["status"], "accepted",
+        "Eva's acceptance stays, the approval is cleared"
+    );
+    assert_eq!(after["review"], Value::Null);
+    let h = &after["headshots"][0];
+    assert_eq!(h["verification"]["status"], "passed");
+    let r = s
+        .call(&eva, Method::GET, h["url"].as_str().unwrap(), Payload::None)
+        .await;
+    let img = image::load_from_memory(&r.bytes).unwrap().to_rgb8();
+    let corner = img.get_pixel(4, 4).0;
+    assert!(
+        corner
+            .iter()
+            .zip([0x2b, 0x57, 0x97])
+            .all(|(a, b)| (i32::from(*a) - b).abs() <= 3),
+        "the new background: {corner:?}"
+    );
+    // One photo at a time too; not while it is queued, nor once discarded.
+    let r = s
+        .call(
+            &admin,
+            Method::POST,
+            &format!("/api/photos/{id}/redo"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    let r = s
+        .call(
+            &admin,
+            Method::POST,
+            &format!("/api/photos/{id}/redo"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.json);
+    s.processed(&eva, id).await;
+    s.call(
+        &eva,
+        Method::POST,
+        &format!("/api/photos/{id}/discard"),
+        Payload::None,
+    )
+    .await;
+    let r = s
+        .call(
+            &admin,
+            Method::POST,
+            &format!("/api/photos/{id}/redo"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = s
+        .call(
+            &eva,
+            Method::POST,
+            &format!("/api/photos/{id}/redo"),
+            Payload::None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

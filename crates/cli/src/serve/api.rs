@@ -75,6 +75,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/users/{id}/invite", post(reinvite))
         .route("/api/guideline", get(get_guideline).put(put_guideline))
         .route("/api/guideline/validate", post(validate_guideline))
+        .route("/api/guideline/apply", post(apply_guideline))
         .route(
             "/api/check",
             post(check).layer(DefaultBodyLimit::max(max_body)),
@@ -91,6 +92,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/photos/{id}/accept", post(accept))
         .route("/api/photos/{id}/discard", post(discard))
         .route("/api/photos/{id}/review", post(review))
+        .route("/api/photos/{id}/redo", post(redo))
         .route("/api/export.zip", get(export))
         .fallback(no_such_endpoint)
         // Everything but a photo is small JSON (a guideline is at most 256 KB): 1 MB bodies.
@@ -870,6 +872,7 @@ pub fn photo_json(p: &Photo, full: bool) -> Value {
         "headshots": headshots,
         "findings": report.get("findings").cloned().unwrap_or_else(|| json!([])),
         "content_credentials": report.get("content_credentials").cloned().unwrap_or(Value::Null),
+        "guideline_sha256": report["guideline"]["sha256"],
     });
     if full {
         item["report"] = report;
@@ -1141,6 +1144,49 @@ async fn review(
     }
     tracing::info!("{} {review} photo {}", caller.user.email, p.id);
     Ok(Json(photo_json(&visible_photo(&app, &caller, &id)?, false)))
+}
+
+/// Makes a photo's headshots again with the guideline in force (admin).
+async fn redo(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_admin()?;
+    let p = visible_photo(&app, &caller, &id)?;
+    if !app.db.redo(p.id).map_err(ApiError::internal)? {
+        return Err(ApiError::conflict(format!(
+            "this photo cannot be made again now: it is {}",
+            p.status()
+        )));
+    }
+    app.notify();
+    tracing::info!("{} queued photo {} again", caller.user.email, p.id);
+    Ok(Json(photo_json(&visible_photo(&app, &caller, &id)?, false)))
+}
+
+/// Queues again every photo made with an older guideline (admin), after a change such as a new
+/// background: the team's headshots follow the guideline without anyone uploading again.
+async fn apply_guideline(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_admin()?;
+    let current = app.guide();
+    let n = app
+        .db
+        .redo_outdated(&current.loaded.sha256)
+        .map_err(ApiError::internal)?;
+    for _ in 0..n.min(64) {
+        app.notify();
+    }
+    tracing::info!(
+        "{} queued {n} photos again for the current guideline",
+        caller.user.email
+    );
+    Ok(Json(
+        json!({ "queued": n, "sha256": current.loaded.sha256 }),
+    ))
 }
 
 async fn export(State(app): State<Arc<App>>, caller: Caller) -> Result<Response, ApiError> {

@@ -70,6 +70,12 @@ CREATE INDEX IF NOT EXISTS photos_owner ON photos (owner_id, id);
 
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
 
+/// Puts processed, not discarded photos back in the queue with their review cleared (followed by
+/// a condition on which photos).
+const REDO: &str = "UPDATE photos SET state = 'queued', review = NULL, review_comment = NULL, \
+    review_by = NULL, review_at = NULL, updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') \
+    WHERE state IN ('ready', 'refused', 'error') AND (decision IS NULL OR decision = 'accepted')";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -588,6 +594,23 @@ impl Db {
             params![id, review, comment, by],
         )?;
         Ok(n == 1)
+    }
+
+    /// Queues a processed photo again, as the admin's redo after a guideline change. The review
+    /// is cleared (new headshots need approving again); the member's acceptance stays. Not for
+    /// discarded photos, whose files are gone.
+    pub fn redo(&self, id: i64) -> rusqlite::Result<bool> {
+        let n = self.lock().execute(&format!("{REDO} AND id = ?1"), [id])?;
+        Ok(n == 1)
+    }
+
+    /// Queues again every photo last made with a guideline other than the one whose SHA-256
+    /// is `sha256`; returns how many.
+    pub fn redo_outdated(&self, sha256: &str) -> rusqlite::Result<usize> {
+        self.lock().execute(
+            &format!("{REDO} AND coalesce(json_extract(report, '$.guideline.sha256'), '') != ?1"),
+            [sha256],
+        )
     }
 }
 

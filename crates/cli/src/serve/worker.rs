@@ -58,6 +58,8 @@ fn process(app: &App, photo: &super::db::Photo) {
     let out = dir.join("out");
     let guide = app.guide();
     let started = std::time::Instant::now();
+    // A redo starts from an empty folder: no headshot of a variant the guideline dropped stays.
+    let _ = std::fs::remove_dir_all(&out);
     // A panic in a stage stays with its photo: the worker records it and goes on.
     let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         app.engine

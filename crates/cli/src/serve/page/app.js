@@ -1038,6 +1038,25 @@
         h('label', { for: inputId, text: 'Comment' }), comment,
         h('div', { class: 'row' }, approve, reject), error));
     }
+    // Make the headshots again with the guideline in force (after a change of guideline).
+    if (['ready', 'accepted', 'approved', 'rejected', 'refused', 'error'].includes(p.status)) {
+      const redo = h('button', {
+        type: 'button', class: 'link', testid: 'card-redo', text: 'Make again with the current guideline',
+        'aria-label': `Make again with the current guideline: ${owner}`,
+      });
+      redo.addEventListener('click', async () => {
+        redo.disabled = true;
+        try {
+          const updated = await api('POST', `/api/photos/${p.id}/redo`);
+          card.replaceWith(galleryCard(updated));
+          tid('gallery-status').textContent = `The photo of ${owner} is being made again.`;
+        } catch (e) {
+          tid('gallery-status').textContent = e.message;
+          redo.disabled = false;
+        }
+      });
+      card.append(redo);
+    }
     return card;
   }
 
@@ -1189,6 +1208,28 @@
     }));
 
   tid('guideline-reload').addEventListener('click', () => loadGuideline());
+
+  // Every photo made with an older guideline is made again with the saved one (their reviews
+  // are cleared; employees do not upload again).
+  tid('guideline-apply').addEventListener('click', async () => {
+    const button = tid('guideline-apply');
+    if (guideline.dirty) {
+      guidelineMessage(false, 'Save the guideline first: existing photos are made again with the saved one.');
+      return;
+    }
+    if (!window.confirm('Make every photo made with an older guideline again with this one? Their approvals are cleared and need reviewing again.')) return;
+    button.disabled = true;
+    try {
+      const r = await api('POST', '/api/guideline/apply');
+      guidelineMessage(true, r.queued
+        ? `${r.queued} ${r.queued === 1 ? 'photo is' : 'photos are'} being made again with this guideline; review them in the team gallery.`
+        : 'Every photo already follows this guideline.');
+    } catch (e) {
+      guidelineMessage(false, e.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
 
   // ------------------------------------------------------------------------------------------
   // Admin: members
