@@ -628,7 +628,17 @@ struct GuideBody {
     toml: String,
 }
 
-const MAX_GUIDE_BYTES: usize = 256 * 1024;
+impl GuideBody {
+    fn check_size(&self) -> Result<(), ApiError> {
+        const MAX_GUIDE_BYTES: usize = 256 * 1024;
+        if self.toml.len() > MAX_GUIDE_BYTES {
+            return Err(ApiError::unprocessable(
+                "the guideline is larger than 256 KB",
+            ));
+        }
+        Ok(())
+    }
+}
 
 async fn put_guideline(
     State(app): State<Arc<App>>,
@@ -636,11 +646,7 @@ async fn put_guideline(
     Body(body): Body<GuideBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require_admin()?;
-    if body.toml.len() > MAX_GUIDE_BYTES {
-        return Err(ApiError::unprocessable(
-            "the guideline is larger than 256 KB",
-        ));
-    }
+    body.check_size()?;
     let current = app.set_guide(&body.toml, &caller.user.email)?;
     tracing::info!("{} changed the guideline", caller.user.email);
     Ok(guide_json(&current))
@@ -652,11 +658,7 @@ async fn validate_guideline(
     Body(body): Body<GuideBody>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require_admin()?;
-    if body.toml.len() > MAX_GUIDE_BYTES {
-        return Err(ApiError::unprocessable(
-            "the guideline is larger than 256 KB",
-        ));
-    }
+    body.check_size()?;
     let loaded = super::parse_guide(&body.toml, &app.data)?;
     Ok(Json(json!({
         "ok": true,
@@ -666,21 +668,6 @@ async fn validate_guideline(
 }
 
 // ---- live check ---------------------------------------------------------------------------
-
-/// Advice of failed checks first, then warnings, each once.
-fn advice_of(findings: &[Value]) -> Vec<String> {
-    let mut advice: Vec<String> = Vec::new();
-    for wanted in ["fail", "warn"] {
-        for f in findings.iter().filter(|f| f["status"] == wanted) {
-            if let Some(a) = f["advice"].as_str().filter(|a| !a.is_empty()) {
-                if !advice.iter().any(|x| x == a) {
-                    advice.push(a.to_string());
-                }
-            }
-        }
-    }
-    advice
-}
 
 async fn check(
     State(app): State<Arc<App>>,
@@ -742,7 +729,7 @@ pub fn check_frame(
         "status": r.worst,
         "faces": r.faces.len(),
         "face": face,
-        "advice": advice_of(&findings),
+        "advice": super::worker::advice(&findings),
         "findings": findings,
         "target": {
             "eye_line": v.eye_line.map(as_written),

@@ -143,22 +143,26 @@ fn without_folders(e: &str, data: &std::path::Path) -> String {
     out
 }
 
-/// The photo's state after processing, the reason when no headshot was made, and what to
-/// change for a better photo (failed checks first, then warnings, then refused variants).
-pub fn outcome(report: &Value) -> (&'static str, Option<String>, Vec<String>) {
-    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+/// What to change, from findings: the advice of failed checks first, then of warnings, each once.
+pub fn advice(findings: &[Value]) -> Vec<String> {
     let mut advice: Vec<String> = Vec::new();
     for wanted in ["fail", "warn"] {
-        for f in &findings {
-            if f["status"] == wanted {
-                if let Some(a) = f["advice"].as_str().filter(|a| !a.is_empty()) {
-                    if !advice.iter().any(|x| x == a) {
-                        advice.push(a.to_string());
-                    }
+        for f in findings.iter().filter(|f| f["status"] == wanted) {
+            if let Some(a) = f["advice"].as_str().filter(|a| !a.is_empty()) {
+                if !advice.iter().any(|x| x == a) {
+                    advice.push(a.to_string());
                 }
             }
         }
     }
+    advice
+}
+
+/// The photo's state after processing, the reason when no headshot was made, and what to
+/// change for a better photo (failed checks first, then warnings, then refused variants).
+pub fn outcome(report: &Value) -> (&'static str, Option<String>, Vec<String>) {
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let mut advice = advice(&findings);
     let refused: Vec<String> = report["variants"]
         .as_array()
         .map(|vs| {
