@@ -296,7 +296,12 @@ pub fn parse_guide(toml: &str, data: &Path) -> Result<Loaded, ApiError> {
 fn parse_guide_with(toml: &str, data: &Path, file_must_exist: bool) -> Result<Loaded, ApiError> {
     let guide = Guideline::parse(toml, "guideline").map_err(|e| {
         let (line, column) = guide_position(&e);
-        ApiError::unprocessable(e.to_string()).with(json!({ "line": line, "column": column }))
+        // Line and column travel as fields; the message is what is wrong there.
+        let message = match &e {
+            trueshot_guide::GuideError::Invalid { message, .. } => message.clone(),
+            e => e.to_string(),
+        };
+        ApiError::unprocessable(message).with(json!({ "line": line, "column": column }))
     })?;
     if let Some(image) = &guide.background.image {
         let p = Path::new(image);

@@ -1041,7 +1041,7 @@
     // Make the headshots again with the guideline in force (after a change of guideline).
     if (['ready', 'accepted', 'approved', 'rejected', 'refused', 'error'].includes(p.status)) {
       const redo = h('button', {
-        type: 'button', class: 'link', testid: 'card-redo', text: 'Make again with the current guideline',
+        type: 'button', class: 'link card-redo', testid: 'card-redo', text: 'Make again with the current guideline',
         'aria-label': `Make again with the current guideline: ${owner}`,
       });
       redo.addEventListener('click', async () => {
