@@ -567,12 +567,7 @@ async fn remove_user(
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("account"))?;
     for photo in &photos {
-        let dir = app.photo_dir(*photo);
-        if let Err(e) = std::fs::remove_dir_all(&dir) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                tracing::error!("cannot delete {}: {e}", dir.display());
-            }
-        }
+        app.delete_photo_files(*photo);
     }
     tracing::info!(
         "{} removed account {id} and its {} photos",
@@ -1063,12 +1058,7 @@ async fn decide(
     if decision == "discarded" {
         // A retake: the person did not want this photo, so nothing of it is kept but its row
         // (status, dates, the report's numbers) — neither the original nor any headshot.
-        let dir = app.photo_dir(p.id);
-        if let Err(e) = std::fs::remove_dir_all(&dir) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                tracing::error!("cannot delete {}: {e}", dir.display());
-            }
-        }
+        app.delete_photo_files(p.id);
     }
     let p = visible_photo(app, caller, id)?;
     Ok(Json(photo_json(&p, false)))

@@ -257,6 +257,16 @@ impl App {
         self.data.join("photos").join(id.to_string())
     }
 
+    /// Deletes a photo's folder (its original and headshots); a folder already gone is fine.
+    pub fn delete_photo_files(&self, id: i64) {
+        let dir = self.photo_dir(id);
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::error!("cannot delete {}: {e}", dir.display());
+            }
+        }
+    }
+
     /// Tells a waiting worker that a photo was queued.
     pub fn notify(&self) {
         let (count, cv) = &self.wake;

@@ -97,7 +97,7 @@ fn process(app: &App, photo: &super::db::Photo) {
             // Its owner was removed meanwhile (ids are never reused, so the folder is this
             // photo's alone): what this worker just wrote must go too.
             if matches!(app.db.photo(photo.id), Ok(None)) {
-                let _ = std::fs::remove_dir_all(&dir);
+                app.delete_photo_files(photo.id);
             }
             tracing::warn!("photo {} was no longer being processed", photo.id);
         }
