@@ -3,7 +3,7 @@
 //! path (live check, upload, headshots with before frames and verification, accept), the
 //! admin's (review, guideline, export), who may see what, and every bad input.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -15,9 +15,8 @@ use tower::ServiceExt;
 use trueshot::process::Engine;
 use trueshot::serve::{auth, db::Role, App, Config};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::root;
 
 fn engine() -> Arc<Engine> {
     static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
@@ -192,16 +191,7 @@ fn photo(path: &str) -> Vec<u8> {
 
 /// A 1280×720 camera frame: a real portrait centred on a grey wall, as JPEG.
 fn camera_frame(path: &str) -> Vec<u8> {
-    let p = image::open(root().join(path)).unwrap().to_rgb8();
-    let k = 720.0 / p.height() as f32;
-    let p = image::imageops::resize(
-        &p,
-        (p.width() as f32 * k) as u32,
-        720,
-        image::imageops::FilterType::Triangle,
-    );
-    let mut frame = image::RgbImage::from_pixel(1280, 720, image::Rgb([128, 128, 128]));
-    image::imageops::overlay(&mut frame, &p, (1280 - p.width() as i64) / 2, 0);
+    let frame = common::portrait_on_wall(path, [128, 128, 128]);
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
         .encode_image(&frame)

@@ -15,22 +15,13 @@ use std::process::Command;
 use serde_json::Value;
 
 mod common;
-use common::{add_user, root, scratch, Server, PASSWORD};
+use common::{add_user, portrait_on_wall, root, scratch, Server, PASSWORD};
 
 /// A Y4M video (what Chromium's fake camera plays, in a loop) of a real portrait on a grey
 /// wall, 1280×720, two frames, 4:2:0 with BT.601 full-range YCbCr.
 fn camera_video(photo: &str, out: &Path) {
-    let p = image::open(root().join(photo)).unwrap().to_rgb8();
-    let k = 720.0 / p.height() as f32;
-    let p = image::imageops::resize(
-        &p,
-        (p.width() as f32 * k) as u32,
-        720,
-        image::imageops::FilterType::Triangle,
-    );
-    let (w, h) = (1280usize, 720usize);
-    let mut frame = image::RgbImage::from_pixel(w as u32, h as u32, image::Rgb([150, 150, 146]));
-    image::imageops::overlay(&mut frame, &p, (w as i64 - p.width() as i64) / 2, 0);
+    let frame = portrait_on_wall(photo, [150, 150, 146]);
+    let (w, h) = (frame.width() as usize, frame.height() as usize);
     let px = |x: usize, y: usize| frame.get_pixel(x as u32, y as u32).0.map(f32::from);
     let mut y_plane = Vec::with_capacity(w * h);
     for y in 0..h {
