@@ -1,7 +1,7 @@
 //! A net run by ONNX Runtime (the CPU library `trueshot models fetch` takes out of the pinned
 //! `onnxruntime` wheel, loaded at run time), one thread per run, with a pool of sessions so
-//! that parallel workers never wait for each other. Used where it is clearly faster than tract
-//! (the matting net, the identity and age nets); tract runs them when the library is absent.
+//! that parallel workers never wait for each other. Every net runs on it when the library is
+//! fetched (about twice as fast as tract); tract runs them when it is absent.
 
 use std::sync::Mutex;
 
