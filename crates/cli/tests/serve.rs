@@ -1523,3 +1523,56 @@ async fn a_new_guideline_is_applied_to_the_photos_already_made() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+/// An upload refused as unreadable does not use up one of the member's uploads for the hour, so
+/// a phone user who picked the wrong file can simply pick another; the limit still holds for
+/// photos that were stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_upload_does_not_count_against_the_hourly_limit() {
+    let s = Service::new(
+        "quota",
+        Config {
+            uploads: auth::Limit {
+                burst: 2,
+                window_secs: 3600,
+            },
+            ..Config::default()
+        },
+    );
+    s.user("member@example.com", Role::Member);
+    let member = s.login("member@example.com").await;
+    let text = std::fs::read(root().join("photos/bad/text.jpg")).unwrap();
+    for _ in 0..3 {
+        let r = s
+            .call(
+                &member,
+                Method::POST,
+                "/api/photos",
+                Payload::Photo(text.clone(), "text.jpg"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
+    }
+    let photo = std::fs::read(root().join("photos/samples/grace_hopper.jpg")).unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let r = s
+            .call(
+                &member,
+                Method::POST,
+                "/api/photos",
+                Payload::Photo(photo.clone(), "grace_hopper.jpg"),
+            )
+            .await;
+        statuses.push(r.status);
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::ACCEPTED,
+            StatusCode::ACCEPTED,
+            StatusCode::TOO_MANY_REQUESTS
+        ],
+        "two stored uploads within the limit of two, whatever was refused before"
+    );
+}

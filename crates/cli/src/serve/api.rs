@@ -878,9 +878,33 @@ async fn upload(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let quota = format!("upload:{}", caller.user.id);
     app.limits
-        .take(&format!("upload:{}", caller.user.id), app.config.uploads)
+        .take(&quota, app.config.uploads)
         .map_err(|s| ApiError::too_many(s, "uploads"))?;
+    let stored = store_upload(&app, &caller, &headers, body).await;
+    if stored.is_err() {
+        // Nothing was stored (an unreadable or oversized file, a full disk): the member may
+        // retry with another file without losing one of their uploads for the hour.
+        app.limits.refund(&quota, app.config.uploads);
+    }
+    let id = stored?;
+    app.notify();
+    let photo = app
+        .db
+        .photo(id)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::internal("the photo was just stored"))?;
+    Ok((StatusCode::ACCEPTED, Json(photo_json(&photo, false))))
+}
+
+/// Reads, checks and durably stores one upload; returns its new photo id.
+async fn store_upload(
+    app: &Arc<App>,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<i64, ApiError> {
     let bytes = upload_bytes(body, app.config.max_upload_bytes)?;
     let name = headers
         .get("x-filename")
@@ -901,7 +925,7 @@ async fn upload(
     let owner = caller.user.id;
     let app2 = app.clone();
     let _work = app.work().await?;
-    let id = blocking(move || {
+    blocking(move || {
         // Only photos trueshot can read are accepted: decoded small (a JPEG at 1/8 size in the
         // DCT domain), which also checks the limits on pixels before any large allocation.
         let photo = decode_bytes_reduced(&bytes, Path::new(&name), &limits, 256)
@@ -922,14 +946,7 @@ async fn upload(
             e => ApiError::internal(e),
         })
     })
-    .await?;
-    app.notify();
-    let photo = app
-        .db
-        .photo(id)
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::internal("the photo was just stored"))?;
-    Ok((StatusCode::ACCEPTED, Json(photo_json(&photo, false))))
+    .await
 }
 
 /// Writes an upload durably into `DATA/photos/.incoming/` (a file flushed to the disk) before

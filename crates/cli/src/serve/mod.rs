@@ -48,7 +48,7 @@ pub struct ServeArgs {
     /// Largest upload accepted, in megabytes.
     #[arg(long, default_value_t = 25, value_name = "MB")]
     max_upload_mb: u64,
-    /// Uploads one account may make per hour.
+    /// Photos one account may store per hour (a refused, unreadable file does not count).
     #[arg(long, default_value_t = 30, value_name = "N")]
     uploads_per_hour: u32,
     /// Mark the session cookie `Secure` (set this when a TLS proxy serves the page over HTTPS).
