@@ -1541,30 +1541,26 @@ async fn a_refused_upload_does_not_count_against_the_hourly_limit() {
     );
     s.user("member@example.com", Role::Member);
     let member = s.login("member@example.com").await;
-    let text = std::fs::read(root().join("photos/bad/text.jpg")).unwrap();
+    let upload = async |file: &str| {
+        let bytes = std::fs::read(root().join(file)).unwrap();
+        s.call(
+            &member,
+            Method::POST,
+            "/api/photos",
+            Payload::Photo(bytes, "upload.jpg"),
+        )
+        .await
+        .status
+    };
     for _ in 0..3 {
-        let r = s
-            .call(
-                &member,
-                Method::POST,
-                "/api/photos",
-                Payload::Photo(text.clone(), "text.jpg"),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
+        assert_eq!(
+            upload("photos/bad/text.jpg").await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
-    let photo = std::fs::read(root().join("photos/samples/grace_hopper.jpg")).unwrap();
     let mut statuses = Vec::new();
     for _ in 0..3 {
-        let r = s
-            .call(
-                &member,
-                Method::POST,
-                "/api/photos",
-                Payload::Photo(photo.clone(), "grace_hopper.jpg"),
-            )
-            .await;
-        statuses.push(r.status);
+        statuses.push(upload("photos/samples/grace_hopper.jpg").await);
     }
     assert_eq!(
         statuses,
