@@ -63,7 +63,8 @@ pub struct ModelSpec {
     /// Keep only these graph outputs (and what computes them) in the ONNX file.
     #[serde(default)]
     pub outputs: Option<Vec<String>>,
-    /// Graph rewrites that keep the function but run faster on ONNX Runtime (`prelu`, `relu6`).
+    /// Graph rewrites that keep the function but run faster on ONNX Runtime (`prelu`, `relu6`,
+    /// `clamp`, `hardswish`).
     #[serde(default)]
     pub rewrite: Option<Vec<String>>,
 }
