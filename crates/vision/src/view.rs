@@ -51,15 +51,14 @@ impl PhotoView {
             let dh = ((h as f32 * s).round() as u32).max(1);
             // Exact 2×2 averages down to less than twice the target first (cheap, and the
             // resampling filter's cost grows with the source), then one area-weighted step.
-            let mut halved = None;
-            while let Some(src) = halved.as_ref().or(Some(photo)) {
+            let mut halved: Option<RgbImage> = None;
+            loop {
+                let src = halved.as_ref().unwrap_or(photo);
                 if src.width() < 2 * dw || src.height() < 2 * dh {
-                    break;
+                    break resize_with(src, dw, dh, FilterType::Box)?;
                 }
                 halved = Some(halve(src));
             }
-            let src = halved.as_ref().unwrap_or(photo);
-            resize_with(src, dw, dh, FilterType::Box)?
         } else {
             photo.clone()
         };
