@@ -123,6 +123,19 @@ impl Service {
         session_of(&r)
     }
 
+    /// Uploads a file of the repository (`photos/...`) as `who`.
+    async fn upload(&self, who: &Who, path: &str) -> Reply {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let name: &'static str = Box::leak(name.to_string().into_boxed_str());
+        self.call(
+            who,
+            Method::POST,
+            "/api/photos",
+            Payload::Photo(photo(path), name),
+        )
+        .await
+    }
+
     /// Waits until the photo has left the queue; returns its item.
     async fn processed(&self, who: &Who, id: i64) -> Value {
         let t = Instant::now();
@@ -470,14 +483,7 @@ async fn a_member_never_reaches_another_members_photos() {
     s.user("bob@example.com", Role::Member);
     let ann = s.login("ann@example.com").await;
     let bob = s.login("bob@example.com").await;
-    let r = s
-        .call(
-            &ann,
-            Method::POST,
-            "/api/photos",
-            Payload::Photo(photo("photos/samples/grace_hopper.jpg"), "ann.jpg"),
-        )
-        .await;
+    let r = s.upload(&ann, "photos/samples/grace_hopper.jpg").await;
     let id = r.json["id"].as_i64().unwrap();
     let item = s.processed(&ann, id).await;
     let file = item["headshots"][0]["url"].as_str().unwrap().to_string();
@@ -1397,14 +1403,7 @@ async fn a_new_guideline_is_applied_to_the_photos_already_made() {
     s.user("eva@example.com", Role::Member);
     let admin = s.login("admin@example.com").await;
     let eva = s.login("eva@example.com").await;
-    let r = s
-        .call(
-            &eva,
-            Method::POST,
-            "/api/photos",
-            Payload::Photo(photo("photos/samples/grace_hopper.jpg"), "eva.jpg"),
-        )
-        .await;
+    let r = s.upload(&eva, "photos/samples/grace_hopper.jpg").await;
     let id = r.json["id"].as_i64().unwrap();
     let before = s.processed(&eva, id).await;
     assert_eq!(before["report"]["background"]["mode"], "keep");
@@ -1541,26 +1540,17 @@ async fn a_refused_upload_does_not_count_against_the_hourly_limit() {
     );
     s.user("member@example.com", Role::Member);
     let member = s.login("member@example.com").await;
-    let upload = async |file: &str| {
-        let bytes = std::fs::read(root().join(file)).unwrap();
-        s.call(
-            &member,
-            Method::POST,
-            "/api/photos",
-            Payload::Photo(bytes, "upload.jpg"),
-        )
-        .await
-        .status
-    };
     for _ in 0..3 {
-        assert_eq!(
-            upload("photos/bad/text.jpg").await,
-            StatusCode::UNPROCESSABLE_ENTITY
-        );
+        let r = s.upload(&member, "photos/bad/text.jpg").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.json);
     }
     let mut statuses = Vec::new();
     for _ in 0..3 {
-        statuses.push(upload("photos/samples/grace_hopper.jpg").await);
+        statuses.push(
+            s.upload(&member, "photos/samples/grace_hopper.jpg")
+                .await
+                .status,
+        );
     }
     assert_eq!(
         statuses,
