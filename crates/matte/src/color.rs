@@ -32,15 +32,25 @@ pub fn linear_to_srgb(c: f32) -> f32 {
 
 const STEPS: usize = 1 << 14;
 
-/// sRGB value × 255 (not rounded) of a linear value, from a 16 384-entry table with linear
-/// interpolation (error below 0.01 of a code).
-pub fn encode_255(c: f32) -> f32 {
+/// The table behind [`encode_255`], for loops that encode many pixels.
+pub fn encode_table() -> &'static [f32] {
     static T: OnceLock<Vec<f32>> = OnceLock::new();
-    let t = T.get_or_init(|| {
+    T.get_or_init(|| {
         (0..=STEPS)
             .map(|i| linear_to_srgb(i as f32 / STEPS as f32) * 255.0)
             .collect()
-    });
+    })
+}
+
+/// sRGB value × 255 (not rounded) of a linear value, from a 16 384-entry table with linear
+/// interpolation (error below 0.01 of a code).
+pub fn encode_255(c: f32) -> f32 {
+    encode_with(encode_table(), c)
+}
+
+/// [`encode_255`] with its table (from [`encode_table`]) already at hand.
+#[inline]
+pub fn encode_with(t: &[f32], c: f32) -> f32 {
     let x = c.clamp(0.0, 1.0) * STEPS as f32;
     let i = (x as usize).min(STEPS - 1);
     let f = x - i as f32;

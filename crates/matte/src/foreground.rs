@@ -32,9 +32,9 @@ pub fn estimate(rgb: &[u8], alpha: &Plane, partial: &[u32]) -> Vec<[f32; 3]> {
     let lin = |i: usize, c: usize| lut[rgb[i * 3 + c] as usize];
 
     // One pass over the picture gathers the block sums of both passes that do not depend on
-    // pass 1's F: for pass 1 (4× smaller; F = B = I to start) αI, (1 − α)I and α; for pass 2
-    // (2× smaller) I where alpha is 1, and α. Pass 1's F at the partial pixels is added to
-    // pass 2's sums afterwards.
+    // pass 1's F, in 2 × 2 blocks: I, αI and α (for pass 1, 4× smaller, where F = B = I to
+    // start) and I where alpha is 1 (for pass 2, 2× smaller). Pass 1's sums are then those of
+    // 2 × 2 of these blocks; pass 1's F at the partial pixels is added to pass 2's sums later.
     let (s1, s2) = (4, 2);
     let (w1, h1) = (w.div_ceil(s1), h.div_ceil(s1));
     let (w2, h2) = (w.div_ceil(s2), h.div_ceil(s2));
@@ -43,11 +43,7 @@ pub fn estimate(rgb: &[u8], alpha: &Plane, partial: &[u32]) -> Vec<[f32; 3]> {
         vec![0.0; w1 * h1],
         vec![0.0; w1 * h1],
     ];
-    let mut ia = [
-        vec![0.0f32; w1 * h1],
-        vec![0.0; w1 * h1],
-        vec![0.0; w1 * h1],
-    ];
+    let mut ia = fa.clone();
     let mut asum = vec![0.0f32; w1 * h1];
     let mut fa2 = [
         vec![0.0f32; w2 * h2],
@@ -55,28 +51,36 @@ pub fn estimate(rgb: &[u8], alpha: &Plane, partial: &[u32]) -> Vec<[f32; 3]> {
         vec![0.0; w2 * h2],
     ];
     let mut asum2 = vec![0.0f32; w2 * h2];
-    for y in 0..h {
-        let (row1, row2) = ((y / s1) * w1, (y / s2) * w2);
-        let arow = &alpha.data[y * w..(y + 1) * w];
-        let prow = &rgb[y * w * 3..(y + 1) * w * 3];
-        for (x, (&a, px)) in arow.iter().zip(prow.chunks_exact(3)).enumerate() {
-            let (j1, j2) = (row1 + x / s1, row2 + x / s2);
-            let v = [
-                lut[px[0] as usize],
-                lut[px[1] as usize],
-                lut[px[2] as usize],
-            ];
-            for c in 0..3 {
-                ia[c][j1] += v[c];
-                fa[c][j1] += a * v[c];
-            }
-            asum[j1] += a;
-            asum2[j2] += a;
-            if a >= 1.0 {
-                for c in 0..3 {
-                    fa2[c][j2] += v[c];
+    // One row of 2 × 2 blocks at a time.
+    let mut row = vec![Sums::default(); w2];
+    for by in 0..h2 {
+        row.fill(Sums::default());
+        for y in by * s2..((by + 1) * s2).min(h) {
+            let arow = &alpha.data[y * w..(y + 1) * w];
+            let prow = &rgb[y * w * 3..(y + 1) * w * 3];
+            for ((block, a2), p2) in row.iter_mut().zip(arow.chunks(s2)).zip(prow.chunks(3 * s2)) {
+                for (&a, px) in a2.iter().zip(p2.chunks_exact(3)) {
+                    let solid = f32::from(u8::from(a >= 1.0));
+                    for (c, &code) in px.iter().enumerate() {
+                        let v = lut[code as usize];
+                        block.i[c] += v;
+                        block.ai[c] += a * v;
+                        block.solid[c] += solid * v;
+                    }
+                    block.a += a;
                 }
             }
+        }
+        let base1 = (by / 2) * w1;
+        for (bx, b) in row.iter().enumerate() {
+            let (j1, j2) = (base1 + bx / 2, by * w2 + bx);
+            for c in 0..3 {
+                ia[c][j1] += b.i[c];
+                fa[c][j1] += b.ai[c];
+                fa2[c][j2] = b.solid[c];
+            }
+            asum[j1] += b.a;
+            asum2[j2] = b.a;
         }
     }
     // Block pixel counts (the last row and column of blocks may be partial).
@@ -147,11 +151,21 @@ pub fn estimate(rgb: &[u8], alpha: &Plane, partial: &[u32]) -> Vec<[f32; 3]> {
             .zip(&ma2, |num, den| num / (den + TINY))
     });
     let b_mean2: [Plane; 3] = std::array::from_fn(|c| {
-        Plane::from_fn(w2, h2, |x, y| {
-            half.at(&b_mean1[c], x, y) * (1.0 - a2.data[y * w2 + x])
-        })
-        .box_mean(r2)
-        .zip(&ma2, |num, den| num / (1.0 - den + TINY))
+        let mut share = Plane::new(w2, h2, 0.0);
+        for (y, (row, a)) in share
+            .data
+            .chunks_exact_mut(w2)
+            .zip(a2.data.chunks_exact(w2))
+            .enumerate()
+        {
+            half.row(&b_mean1[c], y, row);
+            for (v, &a) in row.iter_mut().zip(a) {
+                *v *= 1.0 - a;
+            }
+        }
+        share
+            .box_mean(r2)
+            .zip(&ma2, |num, den| num / (1.0 - den + TINY))
     });
     let grid2 = Enlarger::new(s2, w2, h2, w, h);
     corrected(partial, alpha, &lin, &grid2, &f_mean2, &b_mean2)
@@ -183,6 +197,19 @@ fn corrected(
             })
         })
         .collect()
+}
+
+/// The sums of one 2 × 2 block (linear RGB).
+#[derive(Clone, Copy, Default)]
+struct Sums {
+    /// The picture.
+    i: [f32; 3],
+    /// The picture weighted by alpha.
+    ai: [f32; 3],
+    /// The picture where alpha is 1.
+    solid: [f32; 3],
+    /// Alpha.
+    a: f32,
 }
 
 /// `F = F̄ + α(I − αF̄ − (1 − α)B̄)`, clamped to 0..1.

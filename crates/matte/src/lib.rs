@@ -26,7 +26,7 @@ pub mod foreground;
 pub mod plane;
 pub mod refine;
 
-use image::{Rgb, RgbImage, RgbaImage};
+use image::{RgbImage, RgbaImage};
 use serde::Serialize;
 use trueshot_geom::{Affine, Point};
 use trueshot_vision::Matte;
@@ -251,35 +251,7 @@ impl Cutout {
         let s = filter.shrink.max(1);
         let (lw, lh) = (w.div_ceil(s), h.div_ceil(s));
         // The guide (sRGB values 0..1) as block means.
-        let mut sums = [
-            vec![0.0f32; lw * lh],
-            vec![0.0; lw * lh],
-            vec![0.0; lw * lh],
-        ];
-        let mut count = vec![0.0f32; lw * lh];
-        let block_x: Vec<usize> = (0..w).map(|x| x / s).collect();
-        for y in 0..h {
-            let row = (y / s) * lw;
-            for (px, &bx) in raw[y * w * 3..(y + 1) * w * 3]
-                .chunks_exact(3)
-                .zip(&block_x)
-            {
-                let j = row + bx;
-                sums[0][j] += f32::from(px[0]);
-                sums[1][j] += f32::from(px[1]);
-                sums[2][j] += f32::from(px[2]);
-                count[j] += 255.0;
-            }
-        }
-        let guide: [Plane; 3] = std::array::from_fn(|c| Plane {
-            width: lw,
-            height: lh,
-            data: sums[c]
-                .iter()
-                .zip(&count)
-                .map(|(&v, &n)| v / n.max(1.0))
-                .collect(),
-        });
+        let guide = block_means(raw, w, h, s);
         // The mask at the block centres, 0 beyond the photo.
         let to_photo = photo_to_output.inverse().unwrap_or(Affine::IDENTITY);
         let to_matte = matte
@@ -315,6 +287,7 @@ impl Cutout {
                 y.clamp(0.5, h as f32 - 0.5),
             ))
         });
+        let block_x: Vec<usize> = (0..w).map(|x| x / s).collect();
         let mut alpha = Plane::new(w, h, 0.0);
         let mut partial = Vec::new();
         for y in 0..h {
@@ -377,28 +350,41 @@ impl Cutout {
     /// Also returns the background that was painted (linear RGB planes).
     pub fn composite(&self, backdrop: &Backdrop) -> (RgbImage, [Plane; 3]) {
         let bg = backdrop.paint(self);
-        let dither = !matches!(backdrop, Backdrop::Color(_));
+        let enc = color::encode_table();
+        let code =
+            |v: f32, noise: f32| (color::encode_with(enc, v) + 0.5 + noise).clamp(0.0, 255.0) as u8;
+        // A solid colour is one code where alpha is 0; other backdrops are dithered.
+        let solid = match backdrop {
+            Backdrop::Color(_) => Some([0, 1, 2].map(|c| code(bg[c].data[0], 0.0))),
+            _ => None,
+        };
         let mut out = self.image.clone();
         let mut k = 0usize;
-        for (i, p) in out.pixels_mut().enumerate() {
-            let a = self.alpha.data[i];
+        for (i, (p, &a)) in out.chunks_exact_mut(3).zip(&self.alpha.data).enumerate() {
             if a >= 1.0 {
                 continue;
             }
-            let f = if a > 0.0 {
-                self.foreground_at(i, &mut k)
-            } else {
-                [0.0; 3]
-            };
-            let noise = if dither {
-                (1.0 - a) * triangular(i)
-            } else {
+            if a <= 0.0 {
+                match solid {
+                    Some(c) => p.copy_from_slice(&c),
+                    None => {
+                        let noise = triangular(i);
+                        for (c, v) in p.iter_mut().enumerate() {
+                            *v = code(bg[c].data[i], noise);
+                        }
+                    }
+                }
+                continue;
+            }
+            let f = self.foreground_at(i, &mut k);
+            let noise = if solid.is_some() {
                 0.0
+            } else {
+                (1.0 - a) * triangular(i)
             };
-            *p = Rgb(std::array::from_fn(|c| {
-                let v = a * f[c] + (1.0 - a) * bg[c].data[i];
-                (color::encode_255(v) + 0.5 + noise).clamp(0.0, 255.0) as u8
-            }));
+            for (c, v) in p.iter_mut().enumerate() {
+                *v = code(a * f[c] + (1.0 - a) * bg[c].data[i], noise);
+            }
         }
         (out, bg)
     }
@@ -530,13 +516,51 @@ pub struct Quality {
     pub person_fraction: f32,
 }
 
+/// Means of the `s × s` blocks (the last row and column of blocks may be partial) of an 8-bit
+/// RGB picture, as three planes of values 0..1.
+fn block_means(raw: &[u8], w: usize, h: usize, s: usize) -> [Plane; 3] {
+    let (lw, lh) = (w.div_ceil(s), h.div_ceil(s));
+    let mut planes: [Plane; 3] = std::array::from_fn(|_| Plane::new(lw, lh, 0.0));
+    let mut acc = vec![[0u32; 3]; lw];
+    for by in 0..lh {
+        acc.fill([0; 3]);
+        let rows = by * s..((by + 1) * s).min(h);
+        let n_rows = rows.len();
+        for y in rows {
+            let row = &raw[y * w * 3..(y + 1) * w * 3];
+            for (a, block) in acc.iter_mut().zip(row.chunks(s * 3)) {
+                for px in block.chunks_exact(3) {
+                    a[0] += u32::from(px[0]);
+                    a[1] += u32::from(px[1]);
+                    a[2] += u32::from(px[2]);
+                }
+            }
+        }
+        for (bx, a) in acc.iter().enumerate() {
+            let n = (n_rows * (w - bx * s).min(s)) as f32 * 255.0;
+            for (c, plane) in planes.iter_mut().enumerate() {
+                plane.data[by * lw + bx] = a[c] as f32 / n;
+            }
+        }
+    }
+    planes
+}
+
 /// Bilinear value of the matte at continuous matte coordinates (clamped to its edge).
 fn sample(matte: &Matte, m: Point) -> f32 {
     let (mw, mh) = (matte.width as i64, matte.height as i64);
     let (sx, sy) = (m.x - 0.5, m.y - 0.5);
-    let (x0, y0) = (sx.floor(), sy.floor());
-    let (fx, fy) = ((sx - x0).clamp(0.0, 1.0), (sy - y0).clamp(0.0, 1.0));
-    let (x0, y0) = (x0 as i64, y0 as i64);
+    // Floor without libm's `floorf` (not inlined on baseline x86-64); far-off or non-finite
+    // coordinates saturate and are clamped to the edge below.
+    let floor = |v: f32| {
+        let t = v as i64;
+        t - i64::from((t as f32) > v)
+    };
+    let (x0, y0) = (floor(sx), floor(sy));
+    let (fx, fy) = (
+        (sx - x0 as f32).clamp(0.0, 1.0),
+        (sy - y0 as f32).clamp(0.0, 1.0),
+    );
     let at = |x: i64, y: i64| matte.alpha[(y.clamp(0, mh - 1) * mw + x.clamp(0, mw - 1)) as usize];
     let top = at(x0, y0) + (at(x0 + 1, y0) - at(x0, y0)) * fx;
     let bottom = at(x0, y0 + 1) + (at(x0 + 1, y0 + 1) - at(x0, y0 + 1)) * fx;

@@ -58,68 +58,54 @@ impl Plane {
 
     /// Mean over the `(2r+1)²` window around each pixel, the window cut at the image's edges
     /// (the mean is over the pixels that exist, so a constant image stays constant).
+    ///
+    /// Both passes keep running window sums in `f32`, summed afresh every [`ANCHOR`] pixels or
+    /// more so that rounding cannot drift (the means are within a few units of the float's last
+    /// place of an exact sum). The horizontal pass runs eight rows side by side
+    /// ([`RowMeans`]) into a ring of rows that the vertical pass, a whole row at a time, reads.
     pub fn box_mean(&self, r: usize) -> Plane {
         let (w, h) = (self.width, self.height);
         if r == 0 || w == 0 || h == 0 {
             return self.clone();
         }
-        let mut tmp = vec![0.0f32; w * h];
-        // Horizontal: prefix sums (f64, so that long rows do not drift), four rows interleaved
-        // so that their additions overlap; each mean is then one difference of two prefixes.
-        let mut prefix = vec![0.0f64; 4 * (w + 1)];
-        let inner = 1.0 / (2 * r + 1) as f64;
-        for y0 in (0..h).step_by(4) {
-            let rows = (h - y0).min(4);
-            let mut acc = [0.0f64; 4];
-            for x in 0..w {
-                for k in 0..rows {
-                    acc[k] += f64::from(self.data[(y0 + k) * w + x]);
-                    prefix[k * (w + 1) + x + 1] = acc[k];
-                }
-            }
-            for k in 0..rows {
-                let p = &prefix[k * (w + 1)..(k + 1) * (w + 1)];
-                let out = &mut tmp[(y0 + k) * w..(y0 + k + 1) * w];
-                for (x, o) in out.iter_mut().enumerate() {
-                    let (lo, hi) = (x.saturating_sub(r), (x + r + 1).min(w));
-                    let n = hi - lo;
-                    let inv = if n == 2 * r + 1 {
-                        inner
-                    } else {
-                        1.0 / n as f64
-                    };
-                    *o = ((p[hi] - p[lo]) * inv) as f32;
-                }
-            }
-        }
-        // Vertical: a running sum per column, updated a whole row at a time (cache friendly).
+        let period = ANCHOR.max(4 * (2 * r + 1));
+        let mut rows = RowMeans::new(&self.data, w, h, r, period);
         let mut out = vec![0.0f32; w * h];
-        let mut sums = vec![0.0f64; w];
-        let mut count = 0usize;
-        for y in 0..=r.min(h - 1) {
-            for (s, &v) in sums.iter_mut().zip(&tmp[y * w..(y + 1) * w]) {
-                *s += f64::from(v);
-            }
-            count += 1;
-        }
-        for y in 0..h {
-            let inv = 1.0 / count as f64;
-            for (o, &s) in out[y * w..(y + 1) * w].iter_mut().zip(&sums) {
-                *o = (s * inv) as f32;
-            }
-            if y + r + 1 < h {
-                let add = &tmp[(y + r + 1) * w..(y + r + 2) * w];
-                for (s, &v) in sums.iter_mut().zip(add) {
-                    *s += f64::from(v);
+        let mut sums = vec![0.0f32; w];
+        for (y, dst) in out.chunks_exact_mut(w).enumerate() {
+            let (lo, hi) = (y.saturating_sub(r), (y + r + 1).min(h));
+            rows.ready_to(hi);
+            if y % period == 0 {
+                sums.fill(0.0);
+                for yy in lo..hi {
+                    for (s, &v) in sums.iter_mut().zip(rows.row(yy)) {
+                        *s += v;
+                    }
                 }
-                count += 1;
-            }
-            if y >= r {
-                let sub = &tmp[(y - r) * w..(y - r + 1) * w];
-                for (s, &v) in sums.iter_mut().zip(sub) {
-                    *s -= f64::from(v);
+            } else {
+                match (y + r < h, y > r) {
+                    (true, true) => {
+                        let (add, sub) = (rows.row(y + r), rows.row(y - r - 1));
+                        for ((s, &a), &b) in sums.iter_mut().zip(add).zip(sub) {
+                            *s += a - b;
+                        }
+                    }
+                    (true, false) => {
+                        for (s, &a) in sums.iter_mut().zip(rows.row(y + r)) {
+                            *s += a;
+                        }
+                    }
+                    (false, true) => {
+                        for (s, &b) in sums.iter_mut().zip(rows.row(y - r - 1)) {
+                            *s -= b;
+                        }
+                    }
+                    (false, false) => {}
                 }
-                count -= 1;
+            }
+            let inv = 1.0 / (hi - lo) as f32;
+            for (o, &s) in dst.iter_mut().zip(&sums) {
+                *o = s * inv;
             }
         }
         Plane {
@@ -174,16 +160,120 @@ impl Plane {
             return self.clone();
         }
         let grid = Enlarger::new(s, self.width, self.height, width, height);
-        let mut data = Vec::with_capacity(width * height);
-        for y in 0..height {
-            for x in 0..width {
-                data.push(grid.at(self, x, y));
+        let mut out = Plane::new(width, height, 0.0);
+        for (y, row) in out.data.chunks_exact_mut(width).enumerate() {
+            grid.row(self, y, row);
+        }
+        out
+    }
+}
+
+/// Pixels between fresh sums of a running box sum.
+const ANCHOR: usize = 128;
+
+/// Rows the horizontal pass of [`Plane::box_mean`] handles side by side.
+const LANES: usize = 8;
+
+/// The horizontal box means (radius `r`, cut at the row's ends) of a plane's rows, made eight
+/// rows at a time and kept in a ring just deep enough for the vertical window.
+///
+/// The eight rows are interleaved into one zero-padded buffer of `[f32; 8]` columns, so each
+/// step of the running sums is two vector operations and the loop has no edge cases.
+struct RowMeans<'a> {
+    data: &'a [f32],
+    w: usize,
+    h: usize,
+    r: usize,
+    period: usize,
+    inv: Vec<f32>,
+    pad: Vec<[f32; LANES]>,
+    acc: Vec<[f32; LANES]>,
+    ring: Vec<f32>,
+    slots: usize,
+    done: usize,
+}
+
+impl<'a> RowMeans<'a> {
+    fn new(data: &'a [f32], w: usize, h: usize, r: usize, period: usize) -> RowMeans<'a> {
+        // The vertical pass reads rows y − r − 1 ..= y + r; a batch runs up to LANES − 1 ahead.
+        let slots = (2 * r + 2 + LANES).min(h.next_multiple_of(LANES));
+        RowMeans {
+            data,
+            w,
+            h,
+            r,
+            period,
+            inv: (0..w)
+                .map(|x| 1.0 / ((x + r + 1).min(w) - x.saturating_sub(r)) as f32)
+                .collect(),
+            pad: vec![[0.0; LANES]; w + 2 * r + 1],
+            acc: vec![[0.0; LANES]; w],
+            ring: vec![0.0; slots * w],
+            slots,
+            done: 0,
+        }
+    }
+
+    /// The horizontal means of row `y` (made by an earlier [`RowMeans::ready_to`]).
+    fn row(&self, y: usize) -> &[f32] {
+        let k = y % self.slots;
+        &self.ring[k * self.w..(k + 1) * self.w]
+    }
+
+    /// Makes the rows before `end`.
+    fn ready_to(&mut self, end: usize) {
+        while self.done < end.min(self.h) {
+            self.batch(self.done);
+            self.done += LANES;
+        }
+    }
+
+    /// Rows `y0 .. y0 + LANES` (those that exist) into the ring.
+    fn batch(&mut self, y0: usize) {
+        let (w, r) = (self.w, self.r);
+        let lanes = (self.h - y0).min(LANES);
+        for k in 0..LANES {
+            let cols = &mut self.pad[r + 1..r + 1 + w];
+            match self.data.get((y0 + k) * w..(y0 + k + 1) * w) {
+                Some(src) if k < lanes => {
+                    for (c, &v) in cols.iter_mut().zip(src) {
+                        c[k] = v;
+                    }
+                }
+                _ => cols.iter_mut().for_each(|c| c[k] = 0.0),
             }
         }
-        Plane {
-            width,
-            height,
-            data,
+        // The window of x is pad[x + 1 ..= x + 2r + 1].
+        let mut x = 0;
+        while x < w {
+            let end = (x + self.period).min(w);
+            let mut s = [0.0f32; LANES];
+            for v in &self.pad[x + 1..x + 2 * r + 2] {
+                for k in 0..LANES {
+                    s[k] += v[k];
+                }
+            }
+            self.acc[x] = s.map(|v| v * self.inv[x]);
+            let adds = &self.pad[x + 2 * r + 2..end + 2 * r + 1];
+            let subs = &self.pad[x + 1..end];
+            for ((o, a), (b, &inv)) in self.acc[x + 1..end]
+                .iter_mut()
+                .zip(adds)
+                .zip(subs.iter().zip(&self.inv[x + 1..end]))
+            {
+                for k in 0..LANES {
+                    s[k] += a[k] - b[k];
+                }
+                *o = s.map(|v| v * inv);
+            }
+            x = end;
+        }
+        for k in 0..lanes {
+            let slot = (y0 + k) % self.slots;
+            let dst = &mut self.ring[slot * w..(slot + 1) * w];
+            for (d, a) in dst.iter_mut().zip(&self.acc) {
+                *d = a[k];
+            }
         }
     }
 }
@@ -210,6 +300,19 @@ impl Enlarger {
             xs: (0..width).map(|x| coord(x, sw)).collect(),
             ys: (0..height).map(|y| coord(y, sh)).collect(),
             stride: sw,
+        }
+    }
+
+    /// The values of full-size row `y` of `p` (a shrunk plane), [`Enlarger::at`] for each `x`.
+    pub fn row(&self, p: &Plane, y: usize, out: &mut [f32]) {
+        let (y0, y1, fy) = self.ys[y];
+        let r0 = &p.data[y0 as usize * self.stride..(y0 as usize + 1) * self.stride];
+        let r1 = &p.data[y1 as usize * self.stride..(y1 as usize + 1) * self.stride];
+        for (o, &(x0, x1, fx)) in out.iter_mut().zip(&self.xs) {
+            let (x0, x1) = (x0 as usize, x1 as usize);
+            let top = r0[x0] + (r0[x1] - r0[x0]) * fx;
+            let bottom = r1[x0] + (r1[x1] - r1[x0]) * fx;
+            *o = top + (bottom - top) * fy;
         }
     }
 
@@ -251,6 +354,48 @@ mod tests {
         let g = p.box_mean(50);
         let mean = p.data.iter().sum::<f32>() / p.data.len() as f32;
         assert!(g.data.iter().all(|&v| (v - mean).abs() < 1e-4));
+    }
+
+    /// Planes taller and wider than the ring of rows and the fresh-sum period, with radii
+    /// from 1 to more than the plane: every mean is that of an exact (f64) sum, to float rounding.
+    #[test]
+    fn box_mean_of_a_large_plane_does_not_drift() {
+        let (w, h) = (301, 517);
+        let p = Plane::from_fn(w, h, |x, y| {
+            ((x * 31 + y * 17) % 97) as f32 / 97.0
+                + if (x / 50 + y / 70) % 2 == 0 {
+                    10.0
+                } else {
+                    0.0
+                }
+        });
+        // Integral image in f64.
+        let mut sat = vec![0.0f64; (w + 1) * (h + 1)];
+        for y in 0..h {
+            for x in 0..w {
+                sat[(y + 1) * (w + 1) + x + 1] = f64::from(p.data[y * w + x])
+                    + sat[y * (w + 1) + x + 1]
+                    + sat[(y + 1) * (w + 1) + x]
+                    - sat[y * (w + 1) + x];
+            }
+        }
+        for r in [1, 3, 40, 400] {
+            let m = p.box_mean(r);
+            let mut worst = 0.0f64;
+            for y in 0..h {
+                for x in 0..w {
+                    let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
+                    let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
+                    let s =
+                        sat[y1 * (w + 1) + x1] - sat[y0 * (w + 1) + x1] - sat[y1 * (w + 1) + x0]
+                            + sat[y0 * (w + 1) + x0];
+                    let want = s / ((x1 - x0) * (y1 - y0)) as f64;
+                    worst = worst.max((f64::from(m.data[y * w + x]) - want).abs());
+                }
+            }
+            // Within a few units of the last place of the largest value (about 11).
+            assert!(worst < 5e-5, "radius {r}: off by {worst}");
+        }
     }
 
     #[test]
