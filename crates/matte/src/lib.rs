@@ -561,9 +561,23 @@ fn sample(matte: &Matte, m: Point) -> f32 {
         (sx - x0 as f32).clamp(0.0, 1.0),
         (sy - y0 as f32).clamp(0.0, 1.0),
     );
-    let at = |x: i64, y: i64| matte.alpha[(y.clamp(0, mh - 1) * mw + x.clamp(0, mw - 1)) as usize];
-    let top = at(x0, y0) + (at(x0 + 1, y0) - at(x0, y0)) * fx;
-    let bottom = at(x0, y0 + 1) + (at(x0 + 1, y0 + 1) - at(x0, y0 + 1)) * fx;
+    let [a00, a10, a01, a11] = if x0 >= 0 && y0 >= 0 && x0 + 1 < mw && y0 + 1 < mh {
+        // All four taps inside: no clamping.
+        let i = (y0 * mw + x0) as usize;
+        let (top, bottom) = (&matte.alpha[i..i + 2], &matte.alpha[i + mw as usize..][..2]);
+        [top[0], top[1], bottom[0], bottom[1]]
+    } else {
+        let at =
+            |x: i64, y: i64| matte.alpha[(y.clamp(0, mh - 1) * mw + x.clamp(0, mw - 1)) as usize];
+        [
+            at(x0, y0),
+            at(x0 + 1, y0),
+            at(x0, y0 + 1),
+            at(x0 + 1, y0 + 1),
+        ]
+    };
+    let top = a00 + (a10 - a00) * fx;
+    let bottom = a01 + (a11 - a01) * fx;
     top + (bottom - top) * fy
 }
 

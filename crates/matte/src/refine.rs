@@ -128,16 +128,18 @@ impl GuidedFilter {
                 -1
             }
         };
+        let kinds: Vec<i8> = reach.data.iter().map(|&v| kind(v)).collect();
         let mut fixed = vec![-1i8; lw * lh];
         for y in 0..lh {
             for x in 0..lw {
-                let k = kind(reach.data[y * lw + x]);
+                let k = kinds[y * lw + x];
                 if k < 0 {
                     continue;
                 }
                 let same = (y.saturating_sub(1)..=(y + 1).min(lh - 1)).all(|yy| {
-                    (x.saturating_sub(1)..=(x + 1).min(lw - 1))
-                        .all(|xx| kind(reach.data[yy * lw + xx]) == k)
+                    kinds[yy * lw + x.saturating_sub(1)..=yy * lw + (x + 1).min(lw - 1)]
+                        .iter()
+                        .all(|&kk| kk == k)
                 });
                 if same {
                     fixed[y * lw + x] = k;
