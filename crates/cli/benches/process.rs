@@ -210,6 +210,26 @@ fn matting_three_variants(bencher: divan::Bencher) {
     });
 }
 
+/// The same without the net (its seed mask made once): the edge refinement, foreground colours
+/// and compositing of the three headshots, all trueshot's own code.
+#[divan::bench(sample_count = 25)]
+fn cutout_three_variants(bencher: divan::Bencher) {
+    static SEED: OnceLock<trueshot_vision::Matte> = OnceLock::new();
+    let (s, f) = (matting_setup(), framed());
+    let matte = SEED
+        .get_or_init(|| trueshot_matte::seed(&s.matting.matte(&f.view, s.region).unwrap(), None));
+    let (w, h) = f.size;
+    bencher.bench(|| {
+        let mut partial = 0.0;
+        for (plan, headshot) in f.plans.iter().zip(&f.headshots) {
+            let cut = trueshot_matte::Cutout::new(headshot.clone(), matte, &plan.to_output, w, h);
+            let (img, _) = cut.composite(&trueshot_matte::Backdrop::Color([43, 87, 151]));
+            partial += img.width() as f32 * cut.alpha.data[0];
+        }
+        partial
+    });
+}
+
 fn face_nets() -> &'static trueshot_vision::FaceNets {
     static N: OnceLock<trueshot_vision::FaceNets> = OnceLock::new();
     N.get_or_init(|| {

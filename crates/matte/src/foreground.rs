@@ -131,42 +131,54 @@ pub fn estimate(rgb: &[u8], alpha: &Plane, partial: &[u32]) -> Vec<[f32; 3]> {
             fa2[c][j2] += a * f[c];
         }
     }
+    // Pass 2's local means are needed only at the cells that `corrected` looks up around the
+    // partial pixels (a thin band): they are made tile by tile, each tile with a margin of the
+    // window's radius, so that its means are those of the whole plane.
     let r2 = (r_small / s2).max(1);
-    let plane2 = |v: &[f32]| Plane {
-        width: w2,
-        height: h2,
-        data: v
-            .iter()
-            .zip(&count2)
-            .map(|(&s, &n)| s / n.max(1.0))
-            .collect(),
-    };
-    let a2 = plane2(&asum2);
-    let ma2 = a2.box_mean(r2);
-    // Pass 1's background means, looked up at the half-size block centres.
-    let half = Enlarger::new(2, w1, h1, w2, h2);
-    let f_mean2: [Plane; 3] = std::array::from_fn(|c| {
-        plane2(&fa2[c])
-            .box_mean(r2)
-            .zip(&ma2, |num, den| num / (den + TINY))
-    });
-    let b_mean2: [Plane; 3] = std::array::from_fn(|c| {
-        let mut share = Plane::new(w2, h2, 0.0);
-        for (y, (row, a)) in share
-            .data
-            .chunks_exact_mut(w2)
-            .zip(a2.data.chunks_exact(w2))
-            .enumerate()
-        {
-            half.row(&b_mean1[c], y, row);
-            for (v, &a) in row.iter_mut().zip(a) {
-                *v *= 1.0 - a;
+    const TILE: usize = 32;
+    let (tw, th) = (w2.div_ceil(TILE), h2.div_ceil(TILE));
+    let mut active = vec![false; tw * th];
+    for &i in partial {
+        let (cx, cy) = ((i as usize % w) / s2, (i as usize / w) / s2);
+        for y in [cy.saturating_sub(1), (cy + 1).min(h2 - 1)] {
+            for x in [cx.saturating_sub(1), (cx + 1).min(w2 - 1)] {
+                active[(y / TILE) * tw + x / TILE] = true;
             }
         }
-        share
-            .box_mean(r2)
-            .zip(&ma2, |num, den| num / (1.0 - den + TINY))
-    });
+    }
+    // Pass 1's background means, looked up at the half-size block centres.
+    let half = Enlarger::new(2, w1, h1, w2, h2);
+    let mut f_mean2: [Plane; 3] = std::array::from_fn(|_| Plane::new(w2, h2, 0.0));
+    let mut b_mean2 = f_mean2.clone();
+    for t in (0..tw * th).filter(|&t| active[t]) {
+        let (x0, y0) = ((t % tw) * TILE, (t / tw) * TILE);
+        let (x1, y1) = ((x0 + TILE).min(w2), (y0 + TILE).min(h2));
+        let (ex0, ey0) = (x0.saturating_sub(r2), y0.saturating_sub(r2));
+        let (ew, eh) = ((x1 + r2).min(w2) - ex0, (y1 + r2).min(h2) - ey0);
+        let mean = |sums: &[f32]| {
+            Plane::from_fn(ew, eh, |x, y| {
+                let j = (ey0 + y) * w2 + ex0 + x;
+                sums[j] / count2[j].max(1.0)
+            })
+        };
+        let a2 = mean(&asum2);
+        let ma2 = a2.box_mean(r2);
+        for (c, (f_out, b_out)) in f_mean2.iter_mut().zip(&mut b_mean2).enumerate() {
+            let fm = mean(&fa2[c]).box_mean(r2);
+            let bm = Plane::from_fn(ew, eh, |x, y| {
+                half.at(&b_mean1[c], ex0 + x, ey0 + y) * (1.0 - a2.data[y * ew + x])
+            })
+            .box_mean(r2);
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    let k = (y - ey0) * ew + x - ex0;
+                    let den = ma2.data[k];
+                    f_out.data[y * w2 + x] = fm.data[k] / (den + TINY);
+                    b_out.data[y * w2 + x] = bm.data[k] / (1.0 - den + TINY);
+                }
+            }
+        }
+    }
     let grid2 = Enlarger::new(s2, w2, h2, w, h);
     corrected(partial, alpha, &lin, &grid2, &f_mean2, &b_mean2)
 }
@@ -216,4 +228,53 @@ struct Sums {
 #[inline]
 fn correct(i: f32, a: f32, f: f32, b: f32) -> f32 {
     (f + a * (i - a * f - (1.0 - a) * b)).clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::color::{linear_to_srgb, srgb_to_linear};
+
+    /// A picture made of a known foreground and background colour mixed by a soft alpha (an edge
+    /// whose width varies from 3 to 15 px along it, like the edge of a head of hair, and sharp
+    /// where it is narrow): the person composited over a new background with the estimated
+    /// foreground looks like the person composited with the true one, to within 3.5 % (linear;
+    /// 2.7 % measured) at every partly transparent pixel. Without the estimate (the picture itself
+    /// as the foreground) the old background would come along: up to 17 %.
+    #[test]
+    fn a_soft_edge_brings_no_old_background_along() {
+        let (w, h) = (420, 560);
+        let fg = [0.55f32, 0.25, 0.12];
+        let bg = [0.05f32, 0.35, 0.80];
+        let alpha = Plane::from_fn(w, h, |x, y| {
+            let edge = 200.0 + 40.0 * (y as f32 / 90.0).sin();
+            let width = 3.0 + 12.0 * (y as f32 / h as f32);
+            ((edge - x as f32) / width + 0.5).clamp(0.0, 1.0)
+        });
+        let rgb: Vec<u8> = alpha
+            .data
+            .iter()
+            .flat_map(|&a| {
+                (0..3).map(move |c| {
+                    (linear_to_srgb(a * fg[c] + (1.0 - a) * bg[c]) * 255.0 + 0.5) as u8
+                })
+            })
+            .collect();
+        let partial: Vec<u32> = (0..w * h)
+            .filter(|&i| alpha.data[i] > 0.0 && alpha.data[i] < 1.0)
+            .map(|i| i as u32)
+            .collect();
+        let f = estimate(&rgb, &alpha, &partial);
+        let (mut worst, mut naive) = (0.0f32, 0.0f32);
+        for (&i, e) in partial.iter().zip(&f) {
+            let i = i as usize;
+            let a = alpha.data[i];
+            for c in 0..3 {
+                worst = worst.max(a * (e[c] - fg[c]).abs());
+                naive = naive
+                    .max(a * (srgb_to_linear(f32::from(rgb[i * 3 + c]) / 255.0) - fg[c]).abs());
+            }
+        }
+        assert!(worst < 0.035 && naive > 0.1, "worst {worst} naive {naive}");
+    }
 }
