@@ -417,8 +417,11 @@ try {
     const added = admin.waitForResponse((r) => r.url().endsWith('/api/users') && r.request().method() === 'POST');
     await admin.getByTestId('add-member-submit').click();
     check((await added).status() === 201, 'adding a member did not answer 201');
-    const link = admin.getByTestId('invite-link');
-    const first = await link.inputValue();
+    // The page fills the link in after the response has arrived: wait for it, not for the reply.
+    await admin.waitForFunction(
+      () => (document.querySelector('[data-testid="invite-link"]')?.value || '').includes('/invite/'),
+      null, { timeout: UI_TIMEOUT });
+    const first = await admin.getByTestId('invite-link').inputValue();
     check(first.startsWith(`${env.BASE_URL}/invite/`), `the invite link is ${JSON.stringify(first)}`);
     const row = admin.locator(`[data-testid="member-row"][data-email="${hire}"]`);
     await row.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
