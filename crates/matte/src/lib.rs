@@ -355,7 +355,7 @@ impl Cutout {
             |v: f32, noise: f32| (color::encode_with(enc, v) + 0.5 + noise).clamp(0.0, 255.0) as u8;
         // A solid colour is one code where alpha is 0; other backdrops are dithered.
         let solid = match backdrop {
-            Backdrop::Color(_) => Some([0, 1, 2].map(|c| code(bg[c].data[0], 0.0))),
+            Backdrop::Color(rgb) => Some(rgb.map(|v| code(color::to_linear_u8(v), 0.0))),
             _ => None,
         };
         let mut out = self.image.clone();
