@@ -46,6 +46,7 @@ pub fn check_unit(check: &str) -> &'static str {
         "face_size" => "enlargement needed",
         "room_above_head" | "room_below_chin" | "room_at_sides" => "available / needed",
         "background_clutter" => "fraction of background",
+        "framing" => "largest deviation / its tolerance",
         _ => "",
     }
 }

@@ -55,27 +55,59 @@ fn photo_12mp() -> &'static Vec<u8> {
     })
 }
 
+/// Decode, perceive (with the crown), check, plan the best framing within the tolerances (the
+/// photo's own background kept: every side closed) and encode the three corporate headshots.
 #[divan::bench(sample_count = 15)]
 fn process_12mp_jpeg(bencher: divan::Bencher) {
+    process_12mp(bencher, true);
+}
+
+/// The same as before the framing planner, for an A/B in one run: no crown, the exact target
+/// framing (`trueshot_frame::plan`), no planner-judged room findings.
+#[divan::bench(sample_count = 15)]
+fn process_12mp_jpeg_exact_framing(bencher: divan::Bencher) {
+    process_12mp(bencher, false);
+}
+
+fn process_12mp(bencher: divan::Bencher, planner: bool) {
     let guide = Guideline::default_preset();
     let bytes = photo_12mp();
     bencher.bench(|| {
         let photo = decode_bytes(bytes, &PathBuf::from("bench.jpg"), &Limits::default()).unwrap();
         let view = PhotoView::new(&photo.image).unwrap();
         let scene = perception()
-            .perceive(&view, &PerceiveOptions::default())
+            .perceive(
+                &view,
+                &PerceiveOptions {
+                    crown: planner,
+                    ..PerceiveOptions::default()
+                },
+            )
             .unwrap();
-        let findings = trueshot_assess::assess(&view, &scene, &guide);
+        let mut findings = trueshot_assess::assess(&view, &scene, &guide);
+        if planner {
+            trueshot_frame::judge_room(&mut findings, &scene, &guide);
+        }
         let face = &scene.faces[0];
+        let (w, h) = (photo.image.width(), photo.image.height());
         let mut written = 0;
         for v in &guide.variant {
-            let plan = trueshot_frame::plan(
-                face,
-                photo.image.width(),
-                photo.image.height(),
-                v,
-                &guide.framing,
-            );
+            let plan = if planner {
+                trueshot_frame::best_plan(
+                    face,
+                    scene.body.as_ref(),
+                    w,
+                    h,
+                    v,
+                    &guide.framing,
+                    trueshot_frame::Sides::ALL,
+                    true,
+                    None,
+                )
+                .unwrap()
+            } else {
+                trueshot_frame::plan(face, w, h, v, &guide.framing)
+            };
             assert!(!plan.missing.any(), "{} fits", v.name);
             let img = trueshot_frame::render(&photo.image, &plan).unwrap();
             written += encode(&img, OutputFormat::Jpeg { quality: 90 }, v.dpi)

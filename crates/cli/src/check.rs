@@ -145,13 +145,16 @@ fn judge(
         .perceive(
             &view,
             &PerceiveOptions {
-                crown: guide.primary().is_id_photo(),
+                // The top of the hair: the framing planner keeps it in the frame.
+                crown: true,
                 far_faces: !live,
                 ..PerceiveOptions::default()
             },
         )
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let mut findings = assess(&view, &scene, guide);
+    // Room around the head is judged by the framing planner, as `process` will frame the photo.
+    trueshot_frame::judge_room(&mut findings, &scene, guide);
     if let Some(ai) = &ai {
         findings.insert(
             0,

@@ -163,6 +163,16 @@ pub fn claim(
             retouch["retouch"]["blemish_fraction"].as_f64().unwrap_or(0.0) * 100.0,
         )));
     }
+    for w in entry["wall_continued"].as_array().into_iter().flatten() {
+        // An edit of the background, never of the person: the plain wall behind them, measured
+        // in the photo, continued where the frame reaches beyond the photo.
+        edits.push(Edit::Edited(format!(
+            "background edited: the plain wall behind the person continued beyond the photo's {} edge ({:.1} % of the frame; its own smooth colour and grain, measured in the photo within ΔE {:.2}; no pixel of the person)",
+            w["edge"].as_str().unwrap_or(""),
+            100.0 * w["depth"].as_f64().unwrap_or(0.0),
+            w["field_delta_e_max"].as_f64().unwrap_or(0.0),
+        )));
+    }
     let mode = guide.background.mode;
     let composite = match output {
         Output::Cutout => {
@@ -235,6 +245,9 @@ pub fn claim(
             "settings_sha256": report["settings_sha256"],
             "variant": entry["name"],
             "framing": entry["framing"],
+            "framing_target": entry["target"],
+            "framing_in_tolerance": entry["in_tolerance"],
+            "wall_continued": entry["wall_continued"],
             "tone": report["tone"],
             "background": { "mode": mode.as_str(), "matting": entry["matting"] },
             "retouch": { "requested": retouch["requested"], "delivered": retouch["delivered"] },

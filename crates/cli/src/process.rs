@@ -66,8 +66,9 @@ const TEMP_PREFIX: &str = ".trueshot-tmp.";
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Revision of what `process` makes of a photo: raised whenever the same photo and guideline
 /// would give different outputs (a rerun then redoes photos an older revision made). 5: tone,
-/// retouch and verification. 6: content credentials and XMP, AI-made inputs refused.
-const PIPELINE: u32 = 6;
+/// retouch and verification. 6: content credentials and XMP, AI-made inputs refused. 7: the
+/// best honest framing within tolerances (matte before framing, crown measured).
+const PIPELINE: u32 = 7;
 
 /// Hash of the guideline as `process` applies it: every setting, defaults included (a new
 /// setting with a default changes it even when the file does not change).
@@ -115,11 +116,15 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
     // With --team every photo is toned toward the batch's median scene, so the median is part of
     // what makes a photo done: the same photo in another batch is redone.
     let mut perception = None;
+    let mut team_framing = Vec::new();
     let team = if args.team || loaded.guide.retouch.team {
         let p = Perception::load(store)?;
         let all: Vec<&Job> = jobs.iter().collect();
-        let target = team_target(&all, &p);
-        loaded.sha256 = sha256_hex(format!("{}\nteam target {target:?}", loaded.sha256).as_bytes());
+        let (target, faces) = team_target(&all, &p);
+        team_framing = shared_framing(&loaded.guide, &faces);
+        loaded.sha256 = sha256_hex(
+            format!("{}\nteam target {target:?} {team_framing:?}", loaded.sha256).as_bytes(),
+        );
         perception = Some(p);
         Some(target)
     } else {
@@ -144,8 +149,9 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
     if perception.is_none() && !todo.is_empty() {
         perception = Some(Perception::load(store)?);
     }
-    let background = &loaded.guide.background;
-    let matting = if !todo.is_empty() && (background.mode.replaces() || background.cutout) {
+    // Also with the background kept: a plain wall may be continued where the person does not
+    // reach the photo's edge (the net runs only for photos that need it).
+    let matting = if !todo.is_empty() {
         Some(Matting::load(store)?)
     } else {
         None
@@ -176,6 +182,7 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
         bounds: bounds(&loaded.guide.verify),
         retouch_strength: args.retouch_strength.unwrap_or(1.0),
         team_target: team,
+        team_framing,
         before_frames: false,
         perception: perception.as_ref(),
         matting: matting.as_ref(),
@@ -325,11 +332,10 @@ impl Engine {
             bounds: bounds(&loaded.guide.verify),
             retouch_strength: 1.0,
             team_target: None,
+            team_framing: Vec::new(),
             before_frames: true,
             perception: Some(&self.perception),
-            // matting only when the background is replaced or a cutout is wanted, as in `run`
-            matting: (loaded.guide.background.mode.replaces() || loaded.guide.background.cutout)
-                .then_some(&self.matting),
+            matting: Some(&self.matting),
             backdrop_photo: backdrop_photo.as_ref(),
             backdrop_planes: match &backdrop_photo {
                 Some(photo) => backdrop_planes(loaded, photo),
@@ -509,12 +515,15 @@ fn make_headshots(
         .perceive(
             &view,
             &PerceiveOptions {
-                crown: guide.variant.iter().any(|v| v.is_id_photo()),
+                // The top of the hair: ID photos measure head height with it, portraits keep it
+                // in the frame (or crop no more of it than the guideline allows).
+                crown: true,
                 ..PerceiveOptions::default()
             },
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let mut findings = assess(&view, &scene, guide);
+    trueshot_frame::judge_room(&mut findings, &scene, guide);
     let ai_refusal = ai.as_ref().and_then(|ai| {
         let refuse = guide.provenance.ai_inputs == trueshot_guide::AiInputs::Refuse;
         findings.insert(0, crate::credentials::ai_finding(ai, refuse));
@@ -570,51 +579,79 @@ fn make_headshots(
             "pose": { "yaw": r1(face.pose.yaw), "pitch": r1(face.pose.pitch), "roll": r1(face.pose.roll) },
         });
         let failed_check = findings.iter().find(|f| f.status == Status::Fail).cloned();
-        let mut accepted = Vec::new();
-        for variant in &guide.variant {
-            let plan = plan(face, image.width(), image.height(), variant, &guide.framing);
-            let mut entry = json!({
-                "name": variant.name,
-                "width": variant.width,
-                "height": variant.height,
-                "format": variant.format.as_str(),
-                "target": { "eye_line": r3(plan.target.eye_line), "eye_to_chin": r3(plan.target.eye_to_chin), "center_x": r3(plan.target.center_x) },
-                "framing": {
-                    "eye_line": r3(plan.achieved.eye_line),
-                    "eye_to_chin": r3(plan.achieved.eye_to_chin),
-                    "center_x": r3(plan.achieved.center_x),
-                    "roll_after": r3(plan.achieved.roll_after),
-                },
-                "levelled_deg": r3(plan.levelled_deg),
-                "upscale": r3(plan.scale),
-                "missing": plan.missing,
-                "source_to_output": plan.affine_array(),
-            });
-            if variant.is_id_photo() {
-                entry["framing"]["head_height"] = json!(r3(plan.achieved.head_height));
-                entry["framing"]["eye_from_bottom"] = json!(r3(plan.achieved.eye_from_bottom));
+        let (photo_w, photo_h) = (image.width(), image.height());
+        // Matting runs once, on the part of the photo the headshots show. It runs before the
+        // framing is chosen: where the person reaches an edge of the photo, no framing may show
+        // canvas beyond it (the body continues there).
+        // With the photo's own background kept, the matte is needed only to see whether a plain
+        // wall may be continued where a target framing lacks canvas.
+        let targets: Vec<trueshot_frame::Plan> = guide
+            .variant
+            .iter()
+            .map(|v| plan(face, photo_w, photo_h, v, &guide.framing))
+            .collect();
+        let need_matte =
+            replace || guide.background.cutout || targets.iter().any(|p| p.missing.any());
+        let mut matte = match stages.matting {
+            Some(matting) if ai_refusal.is_none() && need_matte => {
+                let outs: Vec<_> = targets
+                    .iter()
+                    .map(|p| (p.to_output, p.width, p.height))
+                    .collect();
+                match trueshot_matte::region(&outs, photo_w, photo_h) {
+                    Some(rect) => Some(run_matting(matting, &view, rect, face, path, report)?),
+                    None => None,
+                }
             }
-            // Refusals: canvas the photo lacks while the background is kept (nothing may be
-            // invented; with a new background the matte decides below), too much enlargement, a
-            // failed check when the guideline refuses those, an ID photo out of its ranges.
+            _ => None,
+        };
+        // Kept background: the edges along which the photo shows a plain wall.
+        let walls: Vec<trueshot_matte::Wall> = match (&matte, replace) {
+            (Some(m), false) => trueshot_matte::Edge::ALL
+                .iter()
+                .filter_map(|&e| trueshot_matte::plain_wall(image, m, e))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let closed = closed_sides(replace, matte.as_ref(), &walls, photo_w, photo_h);
+        report["background"]["closed_sides"] = json!(closed);
+        if !walls.is_empty() {
+            report["background"]["plain_walls"] = json!(walls);
+        }
+        let mut accepted = Vec::new();
+        for (k, variant) in guide.variant.iter().enumerate() {
+            let nominal = plan(face, photo_w, photo_h, variant, &guide.framing);
+            let planned = trueshot_frame::best_plan(
+                face,
+                scene.body.as_ref(),
+                photo_w,
+                photo_h,
+                variant,
+                &guide.framing,
+                closed,
+                !guide.framing.refuse_on_fail,
+                stages.team_framing.get(k).copied().flatten(),
+            );
+            let shown = planned.as_ref().unwrap_or(&nominal);
+            let mut entry = variant_entry(variant, shown);
+            if let Some(Some(shared)) = stages.team_framing.get(k) {
+                // The team's shared head size and eye line, aimed at where the photo allows.
+                entry["team"] = json!({
+                    "eye_to_chin": r3(shared.eye_to_chin),
+                    "eye_line": r3(shared.eye_line),
+                });
+            }
+            // Refusals: an AI-made input; no framing within the variant's limits that shows only
+            // what the photo has (or, where the background is replaced, new background beyond a
+            // side the person does not reach); a failed check when the guideline refuses those;
+            // an ID photo out of its ranges.
             let refusal = if let Some(why) = &ai_refusal {
                 Some(format!(
                     "{} cannot be made: {why}; trueshot makes headshots from real photographs only",
                     variant.name
                 ))
-            } else if plan.missing.any() && !replace {
-                Some(format!(
-                    "{} {}×{} needs more of the scene than the photo shows: {}",
-                    variant.name,
-                    variant.width,
-                    variant.height,
-                    plan.missing.advice()
-                ))
-            } else if plan.scale > guide.framing.max_upscale {
-                Some(format!(
-                    "{} {}×{} would enlarge the photo {:.1}× (at most {:.1}× allowed): move closer to the camera or use a photo with more pixels",
-                    variant.name, variant.width, variant.height, plan.scale, guide.framing.max_upscale
-                ))
+            } else if let Err(r) = &planned {
+                Some(r.message(variant))
             } else if let (true, Some(f)) = (guide.framing.refuse_on_fail, &failed_check) {
                 Some(format!(
                     "{} cannot be made: {} ({})",
@@ -623,21 +660,24 @@ fn make_headshots(
             } else if variant.is_id_photo()
                 && !(variant
                     .head_height
-                    .is_some_and(|b| b.contains(plan.achieved.head_height))
+                    .is_some_and(|b| b.contains(shown.achieved.head_height))
                     && variant
                         .eye_from_bottom
-                        .is_some_and(|b| b.contains(plan.achieved.eye_from_bottom)))
+                        .is_some_and(|b| b.contains(shown.achieved.eye_from_bottom)))
             {
                 Some(format!("{}: the head size and eye height cannot both meet the ID-photo rules for this photo: take it with the head straight and more room around it", variant.name))
             } else {
                 None
             };
-            if let Some(reason) = refusal {
-                entry["status"] = json!("rejected");
-                entry["reason"] = json!(reason);
-                variants.push(entry);
-                continue;
-            }
+            let plan = match (refusal, planned) {
+                (None, Ok(plan)) => plan,
+                (reason, _) => {
+                    entry["status"] = json!("rejected");
+                    entry["reason"] = json!(reason.unwrap_or_default());
+                    variants.push(entry);
+                    continue;
+                }
+            };
             // Reported for the headshots that are made.
             findings.extend(crop_findings(
                 &plan,
@@ -645,6 +685,13 @@ fn make_headshots(
                 scene.body.as_ref(),
                 &guide.framing,
             ));
+            if !plan.in_tolerance {
+                findings.push(framing_finding(
+                    variant,
+                    &plan,
+                    closed.mask(nominal.missing),
+                ));
+            }
             if plan.scale > 1.5 {
                 findings.push(Finding {
                     check: "output_upscale",
@@ -656,76 +703,26 @@ fn make_headshots(
                     ),
                 });
             }
+            if plan.missing.any() && replace {
+                // Canvas beyond the photo, on sides the person does not reach: new background.
+                entry["filled_with_background"] = json!(true);
+            }
             entry["status"] = json!("written");
             accepted.push((variants.len(), variant, plan));
             variants.push(entry);
         }
-        // Matting runs once, on the part of the photo the headshots show.
-        let matte = match stages.matting {
-            Some(matting) if !accepted.is_empty() => {
-                let outs: Vec<_> = accepted
-                    .iter()
-                    .map(|a| (a.2.to_output, a.2.width, a.2.height))
-                    .collect();
-                match trueshot_matte::region(&outs, image.width(), image.height()) {
-                    Some(rect) => {
-                        matting
-                            .prepare(rect)
-                            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                        let t = std::time::Instant::now();
-                        let m = matting
-                            .matte(&view, rect)
-                            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                        // The subject is the main face's person: the piece holding its nose tip.
-                        let nose = face.point(trueshot_vision::mesh::NOSE_TIP);
-                        let m = trueshot_matte::seed(&m, Some(nose));
-                        report["background"]["matting_ms"] =
-                            json!(r1(t.elapsed().as_secs_f32() * 1e3));
-                        report["background"]["matte_region"] = json!(rect.map(r1));
-                        report["background"]["matting_runtime"] = json!(matting.runtime().as_str());
-                        Some(m)
-                    }
-                    None => None,
-                }
+        // The chosen framings may show a part of the photo the first matte did not cover (or
+        // much less of it, at a coarser scale than a matte of their own would have): matte again.
+        if let (Some(matting), Some(m)) = (stages.matting, matte.as_ref()) {
+            let outs: Vec<_> = accepted
+                .iter()
+                .map(|a| (a.2.to_output, a.2.width, a.2.height))
+                .collect();
+            let now = trueshot_matte::region(&outs, photo_w, photo_h);
+            if let Some(rect) = now.filter(|r| !covers_well(m, *r)) {
+                matte = Some(run_matting(matting, &view, rect, face, path, report)?);
             }
-            _ => None,
-        };
-        // Canvas beyond the photo becomes new background only where the person does not reach
-        // that edge of the photo: a body cut by the photo's edge is never continued or stretched.
-        let edges = matte
-            .as_ref()
-            .map(|m| trueshot_matte::person_at_edges(m, image.width(), image.height()));
-        accepted.retain(|(at, variant, plan)| {
-            if !plan.missing.any() {
-                return true;
-            }
-            // The sides where canvas is missing *and* the person reaches the photo's edge.
-            let m = plan.missing;
-            let reached = |side: usize, depth: f32| -> f32 {
-                match edges {
-                    Some(e) if e[side] > 0.01 => depth,
-                    Some(_) => 0.0,
-                    None => depth,
-                }
-            };
-            let blocked = trueshot_frame::Missing {
-                top: reached(0, m.top),
-                bottom: reached(1, m.bottom),
-                left: reached(2, m.left),
-                right: reached(3, m.right),
-            };
-            let cut = blocked.any();
-            if cut {
-                variants[*at]["status"] = json!("rejected");
-                variants[*at]["reason"] = json!(format!(
-                    "{} {}×{} needs more of the scene than the photo shows, and you reach the photo's edge there: {}",
-                    variant.name, variant.width, variant.height, blocked.advice()
-                ));
-            } else {
-                variants[*at]["filled_with_background"] = json!(true);
-            }
-            !cut
-        });
+        }
         // All accepted variants are resampled together (one linear-light conversion).
         let plans: Vec<&trueshot_frame::Plan> = accepted.iter().map(|a| &a.2).collect();
         let images = render_all(image, &plans)?;
@@ -737,17 +734,24 @@ fn make_headshots(
             ),
             _ => None,
         };
-        for ((at, variant, plan), before) in accepted.into_iter().zip(images) {
+        for ((at, variant, plan), mut before) in accepted.into_iter().zip(images) {
+            if !replace && plan.missing.any() {
+                // Kept background: canvas beyond the photo only over a plain wall, continued.
+                variants[at]["wall_continued"] = continue_walls(&mut before, &plan, &walls);
+            }
             let t = std::time::Instant::now();
-            let mut cut = matte.as_ref().map(|m| {
-                trueshot_matte::Cutout::new(
-                    before.clone(),
-                    m,
-                    &plan.to_output,
-                    image.width(),
-                    image.height(),
-                )
-            });
+            let mut cut = matte
+                .as_ref()
+                .filter(|_| replace || guide.background.cutout)
+                .map(|m| {
+                    trueshot_matte::Cutout::new(
+                        before.clone(),
+                        m,
+                        &plan.to_output,
+                        image.width(),
+                        image.height(),
+                    )
+                });
             let cut_ms = t.elapsed().as_secs_f32() * 1e3;
             // One global tone curve; the pixel measures compare against it, so that they
             // measure the retouch alone (the nets compare with the untouched original).
@@ -981,6 +985,231 @@ fn make_headshots(
     Ok(())
 }
 
+/// Runs the matting net on `rect` of the photo and cleans its alpha into the subject's seed (the
+/// piece holding the main face's nose tip); records the time and region in the report.
+fn run_matting(
+    matting: &Matting,
+    view: &PhotoView,
+    rect: [f32; 4],
+    face: &trueshot_vision::Face,
+    path: &Path,
+    report: &mut Value,
+) -> Result<trueshot_vision::Matte> {
+    matting
+        .prepare(rect)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let t = std::time::Instant::now();
+    let m = matting
+        .matte(view, rect)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let nose = face.point(trueshot_vision::mesh::NOSE_TIP);
+    let m = trueshot_matte::seed(&m, Some(nose));
+    let ms = t.elapsed().as_secs_f32() * 1e3
+        + report["background"]["matting_ms"].as_f64().unwrap_or(0.0) as f32;
+    report["background"]["matting_ms"] = json!(r1(ms));
+    report["background"]["matte_region"] = json!(rect.map(r1));
+    report["background"]["matting_runtime"] = json!(matting.runtime().as_str());
+    Ok(m)
+}
+
+/// The sides of the photo no framing may cross: the sides the person reaches (more than 1 % of
+/// the matte's border along that edge is person), the sides the matte does not reach (nothing is
+/// known there), and with the photo's own background kept every side but a plain wall's (nothing
+/// else may be invented); all of them without a matte.
+fn closed_sides(
+    replace: bool,
+    matte: Option<&trueshot_vision::Matte>,
+    walls: &[trueshot_matte::Wall],
+    photo_w: u32,
+    photo_h: u32,
+) -> trueshot_frame::Sides {
+    let Some(m) = matte else {
+        return trueshot_frame::Sides::ALL;
+    };
+    let person = trueshot_matte::person_at_edges(m, photo_w, photo_h);
+    let tl = m.to_photo.apply(trueshot_geom::Point::new(0.0, 0.0));
+    let br = m
+        .to_photo
+        .apply(trueshot_geom::Point::new(m.width as f32, m.height as f32));
+    let reached = [
+        tl.y < 1.0,
+        br.y > photo_h as f32 - 1.0,
+        tl.x < 1.0,
+        br.x > photo_w as f32 - 1.0,
+    ];
+    use trueshot_matte::Edge;
+    let edge = [Edge::Top, Edge::Bottom, Edge::Left, Edge::Right];
+    // With the photo's own background kept, only a plain wall may be continued.
+    let wall = |i: usize| replace || walls.iter().any(|w| w.edge == edge[i]);
+    let closed = |i: usize| !reached[i] || person[i] > 0.01 || !wall(i);
+    trueshot_frame::Sides {
+        top: closed(0),
+        bottom: closed(1),
+        left: closed(2),
+        right: closed(3),
+    }
+}
+
+/// Paints the canvas a kept-background headshot shows beyond the photo with the plain wall of
+/// that edge (its colour field and grain); what was continued, for the report and credentials.
+fn continue_walls(
+    before: &mut RgbImage,
+    plan: &trueshot_frame::Plan,
+    walls: &[trueshot_matte::Wall],
+) -> Value {
+    use trueshot_matte::Edge;
+    let m = plan.missing;
+    let mut done = Vec::new();
+    for w in walls {
+        let depth = match w.edge {
+            Edge::Top => m.top,
+            Edge::Bottom => m.bottom,
+            Edge::Left => m.left,
+            Edge::Right => m.right,
+        };
+        if depth <= 0.0 {
+            continue;
+        }
+        let pixels = w.paint_beyond(before, &plan.to_output);
+        done.push(json!({
+            "edge": w.edge,
+            "depth": r3(depth),
+            "pixels": pixels,
+            "field_delta_e_mean": r3(w.field_delta_e_mean),
+            "field_delta_e_max": r3(w.field_delta_e_max),
+            "grain_l": r3(w.grain_l),
+        }));
+    }
+    Value::Array(done)
+}
+
+/// Whether a matte made for one region serves a headshot region `rect`: it covers it, and the
+/// region is not so much smaller that a matte of its own would be much finer.
+fn covers_well(m: &trueshot_vision::Matte, rect: [f32; 4]) -> bool {
+    let tl = m.to_photo.apply(trueshot_geom::Point::new(0.0, 0.0));
+    let br = m
+        .to_photo
+        .apply(trueshot_geom::Point::new(m.width as f32, m.height as f32));
+    let inside = rect[0] >= tl.x - 1.0
+        && rect[1] >= tl.y - 1.0
+        && rect[2] <= br.x + 1.0
+        && rect[3] <= br.y + 1.0;
+    let area = |w: f32, h: f32| (w * h).max(1.0);
+    inside && area(rect[2] - rect[0], rect[3] - rect[1]) >= 0.5 * area(br.x - tl.x, br.y - tl.y)
+}
+
+/// A variant's report entry: its size and format, the target, the tolerances, the achieved
+/// framing and how far it is from the target, and the map from photo to output.
+fn variant_entry(variant: &trueshot_guide::Variant, plan: &trueshot_frame::Plan) -> Value {
+    let (t, a) = (&plan.target, &plan.achieved);
+    let mut entry = json!({
+        "name": variant.name,
+        "width": variant.width,
+        "height": variant.height,
+        "format": variant.format.as_str(),
+        "target": { "eye_line": r3(t.eye_line), "eye_to_chin": r3(t.eye_to_chin), "center_x": r3(t.center_x) },
+        "framing": {
+            "eye_line": r3(a.eye_line),
+            "eye_to_chin": r3(a.eye_to_chin),
+            "center_x": r3(a.center_x),
+            "roll_after": r3(a.roll_after),
+            "crown_crop": r3(a.crown_crop),
+        },
+        "deviation": {
+            "eye_line": r3(a.eye_line - t.eye_line),
+            "eye_to_chin": r3(a.eye_to_chin - t.eye_to_chin),
+            "center_x": r3(a.center_x - t.center_x),
+        },
+        "in_tolerance": plan.in_tolerance,
+        "levelled_deg": r3(plan.levelled_deg),
+        "upscale": r3(plan.scale),
+        "missing": plan.missing,
+        "source_to_output": plan.affine_array(),
+    });
+    if !variant.is_id_photo() {
+        let window = |w: trueshot_guide::Tolerance| {
+            json!({
+                "eye_line": r3(w.eye_line),
+                "eye_to_chin": r3(w.eye_to_chin),
+                "center_x": r3(w.center_x),
+                "crown_crop": r3(w.crown_crop),
+            })
+        };
+        entry["tolerance"] = window(variant.tolerance());
+        entry["limit"] = window(variant.limit());
+    }
+    if variant.is_id_photo() {
+        entry["framing"]["head_height"] = json!(r3(a.head_height));
+        entry["framing"]["eye_from_bottom"] = json!(r3(a.eye_from_bottom));
+    }
+    entry
+}
+
+/// The finding for a headshot delivered outside its tolerances: how far, and what to do for a
+/// retake (`lacking`: what the target framing would need beyond the photo's closed sides).
+fn framing_finding(
+    variant: &trueshot_guide::Variant,
+    plan: &trueshot_frame::Plan,
+    lacking: trueshot_frame::Missing,
+) -> Finding {
+    let (t, a) = (&plan.target, &plan.achieved);
+    let tol = variant.tolerance();
+    let mut off = Vec::new();
+    if (a.eye_to_chin - t.eye_to_chin).abs() > tol.eye_to_chin + 1e-3 {
+        off.push(format!(
+            "head size (eye to chin) {:.2} of the height for {:.2} ± {:.2}",
+            a.eye_to_chin, t.eye_to_chin, tol.eye_to_chin
+        ));
+    }
+    if (a.eye_line - t.eye_line).abs() > tol.eye_line + 1e-3 {
+        off.push(format!(
+            "eye line {:.2} for {:.2} ± {:.2}",
+            a.eye_line, t.eye_line, tol.eye_line
+        ));
+    }
+    if (a.center_x - t.center_x).abs() > tol.center_x + 1e-3 {
+        off.push(format!(
+            "centre {:.2} for {:.2} ± {:.2}",
+            a.center_x, t.center_x, tol.center_x
+        ));
+    }
+    if a.roll_after.abs() > 0.5 {
+        off.push(format!(
+            "eyes left tilted {:.1}°: levelling them fully would need room the photo lacks",
+            a.roll_after.abs()
+        ));
+    }
+    if a.crown_crop > tol.crown_crop + 1e-3 {
+        off.push(format!(
+            "{:.0} % of the head above the top edge (at most {:.0} %)",
+            100.0 * a.crown_crop,
+            100.0 * tol.crown_crop
+        ));
+    }
+    let retake = if lacking.any() {
+        lacking.advice()
+    } else {
+        "leave more room around you: step back from the camera"
+    };
+    let worst = [
+        (a.eye_to_chin - t.eye_to_chin).abs() / tol.eye_to_chin.max(1e-3),
+        (a.eye_line - t.eye_line).abs() / tol.eye_line.max(1e-3),
+        (a.center_x - t.center_x).abs() / tol.center_x.max(1e-3),
+    ]
+    .into_iter()
+    .fold(0.0f32, f32::max);
+    Finding {
+        check: "framing",
+        status: Status::Warn,
+        value: Some(worst),
+        advice: format!(
+            "the {} headshot is framed as closely to the guideline as this photo allows, outside its tolerances ({}): {retake}",
+            variant.name,
+            off.join(", ")
+        ),
+    }
+}
+
 /// What every photo of a batch shares besides the guideline: the loaded nets and the decoded
 /// background photo.
 struct Stages<'a> {
@@ -999,6 +1228,8 @@ struct Stages<'a> {
     retouch_strength: f32,
     /// With `--team`: the batch's median scene, which every photo's tone is brought to.
     team_target: Option<trueshot_retouch::SceneStats>,
+    /// With `--team`: per variant, the head size and eye line the batch shares.
+    team_framing: Vec<Option<trueshot_frame::Shared>>,
     /// Also write each variant's "before" (the original in the same frame, no retouch, its own
     /// background) as `thumbs/NAME.VARIANT.before.jpg`, for the web page's before/after slider.
     before_frames: bool,
@@ -1023,10 +1254,24 @@ fn scene_tone(view: &PhotoView, scene: &trueshot_vision::Scene) -> trueshot_reto
     trueshot_retouch::scene_stats(view.analysis(), &faces)
 }
 
-/// `--team`: every photo's scene statistics (a reduced decode and face detection only), and
-/// their median. Photos that cannot be read are left out here and reported when processed.
-fn team_target(jobs: &[&Job], perception: &Perception) -> trueshot_retouch::SceneStats {
+/// One photo of a `--team` batch as the first look at it sees it: the main face, the body and the
+/// photo's size.
+struct TeamFace {
+    face: trueshot_vision::Face,
+    body: Option<trueshot_vision::Body>,
+    width: u32,
+    height: u32,
+}
+
+/// `--team`: every photo's scene statistics (a reduced decode and the analysis copy only), their
+/// median, and every photo's main face. Photos that cannot be read are left out here and
+/// reported when processed.
+fn team_target(
+    jobs: &[&Job],
+    perception: &Perception,
+) -> (trueshot_retouch::SceneStats, Vec<TeamFace>) {
     let mut all = Vec::new();
+    let mut faces = Vec::new();
     for job in jobs {
         let Ok(photo) = trueshot_codec::decode_file_reduced(
             &job.input,
@@ -1039,11 +1284,89 @@ fn team_target(jobs: &[&Job], perception: &Perception) -> trueshot_retouch::Scen
         let Ok(view) = PhotoView::with_full_size(&photo.image, fw, fh) else {
             continue;
         };
-        let faces = perception.detect(&view, false).unwrap_or_default();
-        let rects: Vec<trueshot_geom::Rect> = faces.iter().map(|d| d.bbox).collect();
+        let Ok(scene) = perception.perceive(
+            &view,
+            &PerceiveOptions {
+                crown: true,
+                ..PerceiveOptions::default()
+            },
+        ) else {
+            continue;
+        };
+        let rects: Vec<trueshot_geom::Rect> = scene
+            .faces
+            .iter()
+            .map(|f| f.bbox.scaled(view.scale))
+            .collect();
         all.push(trueshot_retouch::scene_stats(view.analysis(), &rects));
+        if let Some(face) = scene.faces.into_iter().next() {
+            faces.push(TeamFace {
+                face,
+                body: scene.body,
+                width: fw,
+                height: fh,
+            });
+        }
     }
-    trueshot_retouch::team_target(&all)
+    (trueshot_retouch::team_target(&all), faces)
+}
+
+/// `--team`: per portrait variant, the head size and eye line inside the tolerances that the most
+/// photos of the batch can have (nearest the target among equals), so that a team page has equal
+/// heads; `None` for ID variants or when no photo allows any.
+fn shared_framing(
+    guide: &trueshot_guide::Guideline,
+    faces: &[TeamFace],
+) -> Vec<Option<trueshot_frame::Shared>> {
+    let replace = guide.background.mode.replaces();
+    guide
+        .variant
+        .iter()
+        .map(|v| {
+            let (Some(te), Some(tl)) = (v.eye_to_chin, v.eye_line) else {
+                return None;
+            };
+            let tol = v.tolerance();
+            const N: usize = 12;
+            let mut best: Option<(usize, f32, trueshot_frame::Shared)> = None;
+            for i in 0..=N {
+                for j in 0..=N {
+                    let at = |t: f32, w: f32, k: usize| t - w + 2.0 * w * k as f32 / N as f32;
+                    let shared = trueshot_frame::Shared {
+                        eye_to_chin: at(te, tol.eye_to_chin, i),
+                        eye_line: at(tl, tol.eye_line, j),
+                    };
+                    let n = faces
+                        .iter()
+                        .filter(|t| {
+                            trueshot_frame::fits(
+                                &t.face,
+                                t.body.as_ref(),
+                                t.width,
+                                t.height,
+                                v,
+                                &guide.framing,
+                                trueshot_frame::Sides::likely(
+                                    &t.face,
+                                    t.body.as_ref(),
+                                    t.width,
+                                    t.height,
+                                    replace,
+                                ),
+                                shared,
+                            )
+                        })
+                        .count();
+                    let d = ((shared.eye_to_chin - te) / tol.eye_to_chin.max(1e-3)).powi(2)
+                        + ((shared.eye_line - tl) / tol.eye_line.max(1e-3)).powi(2);
+                    if n > 0 && best.is_none_or(|b| n > b.0 || (n == b.0 && d < b.1)) {
+                        best = Some((n, d, shared));
+                    }
+                }
+            }
+            best.map(|b| b.2)
+        })
+        .collect()
 }
 
 fn retouch_level(l: trueshot_guide::RetouchLevel) -> trueshot_retouch::Level {
@@ -1318,7 +1641,7 @@ fn csv_field(s: &str) -> String {
 /// One row per photo and variant.
 fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
     let mut csv = String::from(
-        "input,name,status,worst,faces,variant,variant_status,file,eye_line,eye_to_chin,center_x,roll_after,upscale,retouch,verification,identity_distance,landmark_drift,texture_kept,eye_white_l_rise,skin_lightness_shift,skin_hue_chroma_delta_e,age_change_years,clothing_delta_e,message\n",
+        "input,name,status,worst,faces,variant,variant_status,file,eye_line,eye_to_chin,center_x,roll_after,crown_crop,in_tolerance,upscale,retouch,verification,identity_distance,landmark_drift,texture_kept,eye_white_l_rise,skin_lightness_shift,skin_hue_chroma_delta_e,age_change_years,clothing_delta_e,message\n",
     );
     let s = |v: &Value| match v {
         Value::String(s) => s.clone(),
@@ -1352,7 +1675,7 @@ fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
             let row: Vec<String> = base
                 .iter()
                 .cloned()
-                .chain(std::iter::repeat_n(String::new(), 18))
+                .chain(std::iter::repeat_n(String::new(), 20))
                 .chain([message.clone()])
                 .collect();
             csv.push_str(
@@ -1380,6 +1703,8 @@ fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
                     s(&v["framing"]["eye_to_chin"]),
                     s(&v["framing"]["center_x"]),
                     s(&v["framing"]["roll_after"]),
+                    s(&v["framing"]["crown_crop"]),
+                    s(&v["in_tolerance"]),
                     s(&v["upscale"]),
                     s(&v["retouch"]["delivered"]),
                     s(&v["verification"]["status"]),
@@ -1470,11 +1795,20 @@ fn write_index(out_dir: &Path, loaded: &Loaded, reports: &[(Value, bool)]) -> Re
                     Some(false) => " · signed content credentials",
                     None => "",
                 };
+                let t = &v["target"];
+                let (class, fit) = if v["in_tolerance"] == false {
+                    (
+                        " class=\"outside\"",
+                        "<b class=\"outside\">outside the guideline's tolerances</b> · ",
+                    )
+                } else {
+                    ("", "")
+                };
                 cells.push_str(&format!(
-                    "<figure><img src=\"{}\" alt=\"{vname} headshot of {}\"><figcaption>{vname} {}×{} · eye line {} · eye–chin {} · roll {}°{matting}{signed}</figcaption></figure>",
+                    "<figure{class}><img src=\"{}\" alt=\"{vname} headshot of {}\"><figcaption>{vname} {}×{} · {fit}eye line {} (target {}) · eye–chin {} (target {}) · centre {} · roll {}°{matting}{signed}</figcaption></figure>",
                     url_escape(file),
                     html_escape(name),
-                    v["width"], v["height"], f["eye_line"], f["eye_to_chin"], f["roll_after"],
+                    v["width"], v["height"], f["eye_line"], t["eye_line"], f["eye_to_chin"], t["eye_to_chin"], f["center_x"], f["roll_after"],
                 ));
                 if let Some(crops) = v["face_crops"].as_array() {
                     cells.push_str(&verification_cell(v, crops, &vname));
@@ -1541,6 +1875,7 @@ img.sheet {{ height: 160px; }}
 .cutout img {{ background: repeating-conic-gradient(#ccc 0 25%, #fff 0 50%) 0 0 / 16px 16px; }} figcaption {{ font-size: .8rem; color: #555; max-width: 320px; }}
 .refused div {{ height: 240px; width: 180px; display: flex; align-items: center; justify-content: center; background: #f3f3f3; color: #a60; border: 1px dashed #d90; }}
 .faces div {{ display: flex; gap: 4px; }} img.face {{ height: auto; max-width: 45vw; }} .faces figcaption {{ max-width: 640px; }} span.warn {{ color: #8a5a00; }}
+figure.outside img {{ border: 3px solid #d90; }} b.outside {{ color: #8a5a00; }}
 li.fail {{ color: #b22; }} li.warn {{ color: #8a5a00; }} li.pass {{ color: #2a7; }}
 </style></head><body>
 <h1>trueshot contact sheet</h1>

@@ -67,7 +67,7 @@ fn guideline(dir: &Path, extra: &str) -> PathBuf {
         .unwrap()
         .replace("name = \"corporate\"", "name = \"acme\"")
         .replace(
-            "[background]\nmode = \"keep\"",
+            "[background]\nmode = \"gradient\"\ncolor = \"#B9BDC2\"\ncolor2 = \"#7C8289\"\ngradient = \"radial\"",
             "[background]\nmode = \"color\"\ncolor = \"#2b5797\"\ncutout = true",
         )
         .replace("creator = \"\"", "creator = \"ACME photo team\"")

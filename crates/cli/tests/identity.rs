@@ -27,7 +27,8 @@ fn crop_only_headshots_keep_identity_by_dlib() {
     let status = Command::new(env!("CARGO_BIN_EXE_trueshot"))
         .arg("process")
         .args(photos)
-        .args(["--out", out.to_str().unwrap()])
+        // Crop only: the photo's own background is kept, so every pixel is the original's.
+        .args(["--out", out.to_str().unwrap(), "--background", "keep"])
         .current_dir(root())
         .output()
         .expect("run trueshot");

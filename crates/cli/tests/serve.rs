@@ -778,9 +778,10 @@ async fn bad_photos_guidelines_and_logins_get_clear_errors() {
     }
     // A background photo outside the server's backgrounds folder is refused.
     let sneaky = text.replace(
-        "mode = \"keep\"",
+        "mode = \"gradient\"",
         "mode = \"image\"\nimage = \"/etc/hostname\"",
     );
+    assert_ne!(sneaky, text);
     let r = s
         .call(
             &admin,
@@ -1406,7 +1407,7 @@ async fn a_new_guideline_is_applied_to_the_photos_already_made() {
     let r = s.upload(&eva, "photos/samples/grace_hopper.jpg").await;
     let id = r.json["id"].as_i64().unwrap();
     let before = s.processed(&eva, id).await;
-    assert_eq!(before["report"]["background"]["mode"], "keep");
+    assert_eq!(before["report"]["background"]["mode"], "gradient");
     s.call(
         &eva,
         Method::POST,
@@ -1435,7 +1436,12 @@ async fn a_new_guideline_is_applied_to_the_photos_already_made() {
     let text = g.json["toml"]
         .as_str()
         .unwrap()
-        .replace("mode = \"keep\"", "mode = \"color\"\ncolor = \"#2b5797\"");
+        .replace("mode = \"gradient\"", "mode = \"color\"")
+        .replace("color = \"#B9BDC2\"", "color = \"#2B5797\"");
+    assert!(
+        text.contains("mode = \"color\"") && text.contains("#2B5797"),
+        "{text}"
+    );
     let r = s
         .call(
             &admin,

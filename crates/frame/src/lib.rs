@@ -10,17 +10,19 @@
 //! Pure geometry and resampling: no network, no pixels are invented. A plan that needs canvas
 //! the photo does not have is refused by the caller unless the background is replaced.
 
+mod planner;
 mod render;
 mod sheet;
 mod warp;
 
+pub use planner::{best_plan, fits, judge_room, Refusal, Shared, Sides};
 pub use render::{render, render_all, RenderError};
 pub use sheet::sheet;
 
 use serde::Serialize;
 use trueshot_assess::Finding;
 use trueshot_geom::{Affine, Point};
-use trueshot_guide::{Framing, Status, Target, Variant};
+use trueshot_guide::{Framing, Status, Target, Tolerance, Variant};
 use trueshot_vision::{joint, Body, Face};
 
 /// How far the output reaches beyond the photo on each side, as fractions of the output's
@@ -68,6 +70,8 @@ pub struct Achieved {
     pub head_height: f32,
     /// Eye line from the bottom, fraction of the output height.
     pub eye_from_bottom: f32,
+    /// Share of the head's height (crown to chin) above the top edge; 0 when the crown is inside.
+    pub crown_crop: f32,
 }
 
 /// How one variant is cut from one photo.
@@ -86,6 +90,10 @@ pub struct Plan {
     pub levelled_deg: f32,
     pub missing: Missing,
     pub achieved: Achieved,
+    /// Portrait variants planned by [`best_plan`]: the tolerances the framing was judged by.
+    pub tolerance: Option<Tolerance>,
+    /// Whether the achieved framing is within the tolerances (exact plans: always).
+    pub in_tolerance: bool,
 }
 
 impl Plan {
@@ -130,6 +138,8 @@ pub fn plan(face: &Face, photo_w: u32, photo_h: u32, variant: &Variant, framing:
         levelled_deg: theta.to_degrees(),
         missing,
         achieved,
+        tolerance: None,
+        in_tolerance: true,
     }
 }
 
@@ -146,6 +156,11 @@ fn achieved(face: &Face, m: &Affine, w: f32, h: f32) -> Achieved {
         roll_after: (l.y - r.y).atan2(l.x - r.x).to_degrees(),
         head_height: (chin.y - crown.y) / h,
         eye_from_bottom: 1.0 - mid.y / h,
+        crown_crop: if crown.y < 0.0 && chin.y > crown.y {
+            (-crown.y / (chin.y - crown.y)).min(1.0)
+        } else {
+            0.0
+        },
     }
 }
 

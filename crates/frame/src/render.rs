@@ -246,7 +246,10 @@ mod tests {
                 roll_after: 0.0,
                 head_height: 0.0,
                 eye_from_bottom: 0.0,
+                crown_crop: 0.0,
             },
+            tolerance: None,
+            in_tolerance: true,
         };
         let straight = render(&src, &plan).unwrap();
         let warped = crate::warp::warp(&src, &m, 400, 500, to_linear_f32()).unwrap();

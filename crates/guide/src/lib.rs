@@ -68,6 +68,29 @@ section! {
         eye_from_bottom: Option<Band> [Spec::Range(0.05, 0.95)],
         /// Horizontal position of the eye midpoint, as a fraction of the width.
         center_x: f32 [Spec::Range(0.0, 1.0)] = 0.5,
+        /// Portrait variants: how far (±, fraction of the height) the eye line may sit from
+        /// `eye_line` and still meet the guideline. The framing nearest the target inside every
+        /// tolerance that the photo allows is chosen.
+        eye_line_tolerance: f32 [Spec::Range(0.0, 0.3)] = 0.04,
+        /// Portrait variants: how far (±, fraction of the height) eye-to-chin, the head size, may
+        /// be from `eye_to_chin` and still meet the guideline.
+        eye_to_chin_tolerance: f32 [Spec::Range(0.0, 0.3)] = 0.03,
+        /// Portrait variants: how far (±, fraction of the width) the eye midpoint may be from
+        /// `center_x` and still meet the guideline.
+        center_x_tolerance: f32 [Spec::Range(0.0, 0.3)] = 0.03,
+        /// Portrait variants: share of the head's height (crown to chin) that may lie above the top
+        /// edge, for tight crops; 0 keeps the whole head in the picture.
+        crown_crop: f32 [Spec::Range(0.0, 0.4)] = 0.0,
+        /// Portrait variants: beyond this distance (±) from `eye_line` the picture is no longer
+        /// this variant. Between the tolerance and this limit a headshot is delivered and flagged
+        /// (unless the framing section says `refuse_on_fail`); beyond it, refused.
+        eye_line_limit: f32 [Spec::Range(0.0, 0.5)] = 0.10,
+        /// Portrait variants: beyond this distance (±) from `eye_to_chin` the picture is no longer
+        /// this variant (a face that fills the frame, or a head lost in it).
+        eye_to_chin_limit: f32 [Spec::Range(0.0, 0.5)] = 0.15,
+        /// Portrait variants: beyond this distance (±) from `center_x` the picture is no longer
+        /// this variant.
+        center_x_limit: f32 [Spec::Range(0.0, 0.5)] = 0.12,
     }
 }
 
@@ -210,7 +233,10 @@ section! {
         eye_distance_px: Limit,
         /// How much the photo must be enlarged for the first variant.
         upscale: Limit,
-        /// Room above the head: available over needed (1 = just enough).
+        /// Room above the head: available over needed for the first variant's target (1 = just
+        /// enough). Reported as measured; pass, warn or fail come from the framing planner (every
+        /// variant within its tolerances, one only outside them, one impossible), so these limits
+        /// are kept only for older guideline files.
         room_above: Limit,
         /// Room below the chin: available over needed.
         room_below: Limit,
@@ -506,6 +532,26 @@ impl Validate for Variant {
                         "eye_line + eye_to_chin must leave the chin inside the picture".into(),
                     ));
                 }
+                for (field, tolerance, limit) in [
+                    ("eye_line_tolerance", self.eye_line_tolerance, self.eye_line_limit),
+                    ("eye_to_chin_tolerance", self.eye_to_chin_tolerance, self.eye_to_chin_limit),
+                    ("center_x_tolerance", self.center_x_tolerance, self.center_x_limit),
+                ] {
+                    if tolerance > limit {
+                        return Err((
+                            field,
+                            format!(
+                                "the tolerance ({tolerance}) is wider than its limit ({limit}): the limit is where the picture stops being this variant"
+                            ),
+                        ));
+                    }
+                }
+                if chin - self.eye_to_chin_tolerance <= 0.0 {
+                    return Err((
+                        "eye_to_chin_tolerance",
+                        "eye_to_chin minus its tolerance must stay above 0".into(),
+                    ));
+                }
                 Ok(())
             }
             (None, None, Some(_), Some(_)) => Ok(()),
@@ -570,9 +616,40 @@ pub struct Target {
     pub center_x: f32,
 }
 
+/// How far from its target each framing quantity may be (±, fractions of the output): within
+/// the tolerance a headshot meets the guideline; within the limit it is still this variant.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Tolerance {
+    pub eye_line: f32,
+    pub eye_to_chin: f32,
+    pub center_x: f32,
+    /// Share of the head's height that may lie above the top edge.
+    pub crown_crop: f32,
+}
+
 impl Variant {
     pub fn is_id_photo(&self) -> bool {
         self.head_height.is_some()
+    }
+    /// The tolerances of a portrait variant's framing (ID photos have their ranges instead).
+    pub fn tolerance(&self) -> Tolerance {
+        Tolerance {
+            eye_line: self.eye_line_tolerance,
+            eye_to_chin: self.eye_to_chin_tolerance,
+            center_x: self.center_x_tolerance,
+            crown_crop: self.crown_crop,
+        }
+    }
+    /// Where a portrait variant stops being itself: no headshot farther from the target than
+    /// this is delivered. The crown may be cut a little more than the tolerance allows, never
+    /// into the forehead.
+    pub fn limit(&self) -> Tolerance {
+        Tolerance {
+            eye_line: self.eye_line_limit,
+            eye_to_chin: self.eye_to_chin_limit,
+            center_x: self.center_x_limit,
+            crown_crop: (self.crown_crop + 0.1).min(0.25),
+        }
     }
     /// The framing target for a face whose eye midpoint is `eye_to_chin` pixels from the chin
     /// and `eye_to_crown` pixels from the crown (top of the head).

@@ -93,7 +93,10 @@ fn bad_guidelines_name_the_line_and_column() {
         err.contains("must be one of \"jpeg\", \"png\", \"webp\""),
         "{err}"
     );
-    let err = error_after("mode = \"keep\"", "mode = \"color\"");
+    let err = error_after(
+        "mode = \"gradient\"\ncolor = \"#B9BDC2\"",
+        "mode = \"color\"",
+    );
     assert!(
         err.contains("background.color") && err.contains("needs color"),
         "{err}"
@@ -141,4 +144,58 @@ fn id_photo_target_puts_the_head_in_range() {
         v.eye_from_bottom.unwrap().contains(eye_from_bottom),
         "{eye_from_bottom}"
     );
+}
+
+#[test]
+fn framing_tolerances_are_read_checked_and_default_for_old_files() {
+    let g = Guideline::default_preset();
+    let web = g.primary().tolerance();
+    assert_eq!(
+        (web.eye_line, web.eye_to_chin, web.center_x),
+        (0.04, 0.03, 0.03)
+    );
+    assert_eq!(web.crown_crop, 0.1);
+    assert_eq!(g.primary().limit().eye_to_chin, 0.15);
+    // A guideline file written before tolerances existed is still valid and gets the defaults.
+    let old = "name = \"old\"\n[[variant]]\nname = \"web\"\nwidth = 1200\nheight = 1500\neye_line = 0.38\neye_to_chin = 0.21\n[checks]\n"
+        .to_string()
+        + &include_str!("presets/corporate.toml")
+            .lines()
+            .skip_while(|l| *l != "[checks]")
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n");
+    let g = Guideline::parse(&old, "old.toml").unwrap();
+    let t = g.primary().tolerance();
+    assert_eq!((t.eye_line, t.eye_to_chin, t.crown_crop), (0.04, 0.03, 0.0));
+    // A tolerance wider than its limit is refused at its line and column.
+    let line = include_str!("presets/corporate.toml")
+        .lines()
+        .position(|l| l == "eye_line_tolerance = 0.04")
+        .unwrap()
+        + 1;
+    let err = error_after("eye_line_tolerance = 0.04", "eye_line_tolerance = 0.2");
+    assert!(
+        err.starts_with(&format!("mine.toml:{line}:"))
+            && err.contains("variant[1].eye_line_tolerance")
+            && err.contains("wider than its limit"),
+        "{err}"
+    );
+    let err = error_after("crown_crop = 0.1", "crown_crop = 0.9");
+    assert!(err.contains("between 0 and 0.4"), "{err}");
+    // The listing and the schema know the new keys.
+    assert!(g.to_toml().contains("eye_to_chin_tolerance = 0.03"));
+    let schema = Guideline::json_schema();
+    let props = &schema["properties"]["variant"]["items"]["properties"];
+    for key in [
+        "eye_line_tolerance",
+        "eye_to_chin_tolerance",
+        "center_x_tolerance",
+        "crown_crop",
+        "eye_line_limit",
+        "eye_to_chin_limit",
+        "center_x_limit",
+    ] {
+        assert!(props[key]["description"].is_string(), "{key}");
+    }
 }

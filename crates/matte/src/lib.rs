@@ -25,6 +25,7 @@ pub mod color;
 pub mod foreground;
 pub mod plane;
 pub mod refine;
+pub mod wall;
 
 use image::{RgbImage, RgbaImage};
 use serde::Serialize;
@@ -32,6 +33,7 @@ use trueshot_geom::{Affine, Point};
 use trueshot_vision::Matte;
 
 pub use plane::Plane;
+pub use wall::{plain_wall, Edge, Wall};
 
 /// Alpha below `SNAP_LOW` is background, above `1 − SNAP_HIGH` person: the guided filter's
 /// tiny ripples near the edge would otherwise leave a faint veil of the old background's texture
@@ -231,6 +233,8 @@ pub struct Cutout {
     /// foreground colour in linear RGB.
     partial: Vec<u32>,
     foreground: Vec<[f32; 3]>,
+    /// Output pixels per photo pixel.
+    enlargement: f32,
 }
 
 impl Cutout {
@@ -326,6 +330,7 @@ impl Cutout {
             alpha,
             partial,
             foreground,
+            enlargement: photo_to_output.scale(),
         }
     }
 
@@ -431,13 +436,17 @@ impl Cutout {
         let (w, h) = (self.width, self.height);
         let person: Vec<bool> = self.alpha.data.iter().map(|&a| a >= 0.5).collect();
         let dist = distance_outside(&person, w, h);
+        // The halo band lies just outside the photo's own edge, which an enlarged headshot
+        // widens in proportion: 2–6 photo pixels, at least 2–6 output pixels.
+        let k = self.enlargement.max(1.0);
+        let (near, far_from) = (2.0 * k, 6.0 * k);
         let mut band = ([0.0f64; 3], [0.0f64; 3], 0usize);
         let mut far = (0.0f64, 0usize, 0.0f32);
         for y in 0..h {
             for x in 0..w {
                 let i = y * w + x;
                 let d = dist[i];
-                if (2.0..=6.0).contains(&d) {
+                if (near..=far_from).contains(&d) {
                     let p = composite.get_pixel(x as u32, y as u32);
                     for c in 0..3 {
                         band.0[c] += f64::from(color::to_linear_u8(p[c]));

@@ -597,6 +597,9 @@ fn variants_json(guide: &trueshot_guide::Guideline) -> Value {
                     "name": v.name, "width": v.width, "height": v.height,
                     "format": v.format.extension(), "eye_line": v.eye_line.map(as_written),
                     "eye_to_chin": v.eye_to_chin.map(as_written), "center_x": as_written(v.center_x),
+                    "eye_line_tolerance": v.eye_line.map(|_| as_written(v.eye_line_tolerance)),
+                    "eye_to_chin_tolerance": v.eye_to_chin.map(|_| as_written(v.eye_to_chin_tolerance)),
+                    "crown_crop": v.eye_line.map(|_| as_written(v.crown_crop)),
                 })
             })
             .collect(),
@@ -833,6 +836,10 @@ pub fn photo_json(p: &Photo, full: bool) -> Value {
                     "breaches": ver["breaches"],
                 })},
                 "retouch": { "requested": v["retouch"]["requested"], "delivered": v["retouch"]["delivered"] },
+                "framing": v["framing"],
+                "target": v["target"],
+                "tolerance": v["tolerance"],
+                "in_tolerance": v["in_tolerance"],
             })
         })
         .collect();

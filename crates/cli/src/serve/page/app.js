@@ -823,7 +823,29 @@
       left.append(figure);
     }
     left.append(h('p', {}, h('a', { href: s.url, download: '', testid: 'download-link', text: `Download ${s.variant} (${s.width}×${s.height})` })));
+    const framing = renderFraming(s);
+    if (framing) left.append(framing);
     return h('div', { class: 'result' }, left, renderVerification(s, p));
+  }
+
+  /** Where the face sits in the headshot against the guideline's target and tolerance; a
+   *  headshot framed outside the tolerances (the photo allowed no closer framing) says so. */
+  function renderFraming(s) {
+    const f = s.framing || {};
+    const t = s.target || {};
+    const tol = s.tolerance || {};
+    if (typeof f.eye_line !== 'number' || typeof t.eye_line !== 'number') return null;
+    const pct = (x) => `${Math.round(x * 100)} %`;
+    const within = (tol.eye_line != null) ? ` ± ${Math.round(tol.eye_line * 100)}` : '';
+    const withinSize = (tol.eye_to_chin != null) ? ` ± ${Math.round(tol.eye_to_chin * 100)}` : '';
+    const words = `Framing: eyes ${pct(f.eye_line)} from the top (guideline ${Math.round(t.eye_line * 100)}${within} %), `
+      + `eye to chin ${pct(f.eye_to_chin)} of the height (guideline ${Math.round(t.eye_to_chin * 100)}${withinSize} %).`;
+    if (s.in_tolerance === false) {
+      return h('p', { class: 'framing outside', testid: 'framing' },
+        h('strong', { text: 'Outside the guideline’s framing: ' }),
+        h('span', { text: `this photo allowed no closer framing. ${words} A retake with more room around you fixes it.` }));
+    }
+    return h('p', { class: 'framing small muted', testid: 'framing', text: words });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1114,10 +1136,13 @@
     if (g.updated) parts.push(`saved ${when(g.updated)}${g.updated_by ? ` by ${g.updated_by}` : ''}`);
     if (g.sha256) parts.push(`SHA-256 ${g.sha256.slice(0, 12)}…`);
     tid('guideline-meta').textContent = parts.join(' · ');
-    const pct = (x) => (x == null ? '—' : `${Math.round(x * 100)} % of the height`);
+    // "38 % ± 4 of the height": the target and how far a headshot may be from it.
+    const pct = (x, tol) => (x == null ? '—'
+      : `${Math.round(x * 100)} %${tol ? ` ± ${Math.round(tol * 100)}` : ''} of the height`);
     tid('guideline-variants').tBodies[0].replaceChildren(...(g.variants || []).map((v) => h('tr', {},
       h('td', { text: v.name }), h('td', { text: `${v.width} × ${v.height}` }), h('td', { text: v.format }),
-      h('td', { text: pct(v.eye_line) }), h('td', { text: pct(v.eye_to_chin) }))));
+      h('td', { text: pct(v.eye_line, v.eye_line_tolerance) }),
+      h('td', { text: pct(v.eye_to_chin, v.eye_to_chin_tolerance) }))));
   }
 
   function guidelineMessage(ok, text, extra) {
