@@ -456,8 +456,15 @@ impl Geometry {
         if steps > 0 && (e_lo..=e_hi).contains(&aim.0) {
             sizes.push(aim.0);
         }
+        // Nearest head sizes first: the head size's own term bounds the cost from below, so the
+        // search ends once it alone exceeds the best cost found.
+        sizes.sort_by(|a, b| (a - aim.0).abs().total_cmp(&(b - aim.0).abs()));
         let mut best: Option<(f32, (f32, f32, f32))> = None;
         for e in sizes {
+            let de = (e - aim.0) / ue;
+            if best.is_some_and(|b| de * de >= b.0) {
+                break;
+            }
             let mut halves = self.halves(e, window.crown_crop, closed);
             halves.extend([
                 Half {
@@ -485,7 +492,6 @@ impl Geometry {
             if avoid_joints {
                 lines.extend(self.joint_lines(e));
             }
-            let de = (e - aim.0) / ue;
             let cost =
                 |l: f32, c: f32| de * de + ((l - aim.1) / ul).powi(2) + ((c - aim.2) / uc).powi(2);
             let mut consider = |l: f32, c: f32| {
