@@ -816,6 +816,7 @@ fn make_headshots(
                             "hair_edge_width_px": q.hair_edge_width_px.map(r3),
                             "partial_alpha_fraction": r3(q.partial_alpha_fraction),
                             "person_fraction": r3(q.person_fraction),
+                            "defringed_edge_px": c.defringed,
                             "compose_ms": r1(cut_ms + t.elapsed().as_secs_f32() * 1e3),
                         });
                         composite
