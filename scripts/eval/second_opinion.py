@@ -42,6 +42,7 @@ IMGLY_VERSION = "1.4.5"   # tools/compare/package.json (imgly.mjs checks the ins
 IMGLY_MODEL = "medium"    # imgly's default model, as tools/compare runs it
 BAND_PX = 12              # outline band: output pixels either side of trueshot's 0.5 contour, × max(1, upscale)
 FLAG = 0.02               # headshots whose outline-band disagreement exceeds this are listed and cropped
+WHOLE_FLAG = 0.20        # whole-frame disagreement beyond this is listed too (a matte that missed, whichever net)
 CROP = 400                # side of the crop around the worst disagreement cluster (output pixels, 100 %)
 PARAMS = {"version": 1, "band_px": BAND_PX, "flag": FLAG, "crop": CROP, "threshold": 0.5}
 
@@ -325,12 +326,17 @@ def summarise(photos, variants, res, tones, alphas, missing, cache):
                    "per_variant": {vn: stats([r["outline"] for k, r in rs if k[1] == vn])["mean_pct"] for vn in variants}}
             groups.append(row)
     secs = [s for _, s in alphas.values() if s]
+    # What the outline band cannot see: no 0.5 contour below the eye line (a matte that is all
+    # person or all background there), or most of the frame in dispute.
+    odd = [{"photo": k[0], "variant": k[1], "whole_pct": round(100 * r["whole"], 1),
+            "outline": "none" if r["outline"] is None else round(100 * r["outline"], 2)}
+           for k, r in sorted(ok.items()) if r["outline"] is None or (r["whole"] or 0) > WHOLE_FLAG]
     return {
         "net": f"{IMGLY} {IMGLY_VERSION} ({IMGLY_MODEL} model), upright photo",
         "params": PARAMS, "photos_with_alpha": len(alphas), "photos": len(photos),
         "imgly_seconds_per_photo": round(statistics.fmean(secs), 2) if secs else None,
         "not_compared": missing, "errors": {f"{k[0]} {k[1]}": r["error"] for k, r in res.items() if r.get("error")},
-        "variants": rows, "groups": groups,
+        "variants": rows, "groups": groups, "whole_flag_pct": 100 * WHOLE_FLAG, "odd": odd,
         "headshots": {f"{k[0]}|{k[1]}": {x: r.get(x) for x in ("whole", "outline", "hair", "outline_trueshot_more",
                                                                "outline_imgly_more", "radius_px", "valid")}
                       for k, r in ok.items()},
@@ -394,6 +400,12 @@ def html_section(so, mode):
             link = f' · <a href="{e(x["crop"])}">crop</a>' if x.get("crop") else ""
             items.append(f"<li>{e(x['photo'])} <b>{e(x['variant'])}</b>: outline {x['outline_pct']} %, "
                          f"hair {'–' if x['hair_pct'] is None else str(x['hair_pct']) + ' %'}{link}</li>")
+    if so.get("odd"):
+        out.append(f"<p>Not seen by the outline band: headshots with no α = 0.5 contour below the eye line, or whose whole "
+                   f"frame disagrees on more than {so['whole_flag_pct']:g} %: "
+                   + ", ".join(f"{e(x['photo'])} <b>{e(x['variant'])}</b> <small>(whole {x['whole_pct']} %, outline "
+                               f"{x['outline'] if x['outline'] == 'none' else str(x['outline']) + ' %'})</small>"
+                               for x in so["odd"]) + ".</p>")
     out.append(f"<h3>Headshots whose outline band disagrees on more than {100 * FLAG:g} %</h3>"
                "<p><small>Each crop (local file, 100 %, the window of at most "
                f"{CROP}×{CROP} px with the most outline-band disagreement): trueshot's headshot, trueshot's alpha, imgly's "
@@ -417,6 +429,9 @@ def terminal(so):
         lines.append(f"second opinion {r['variant']}: {r['headshots']} headshots; disagreement mean/median/max: "
                      f"whole {_trio(r['whole'])}, outline {_trio(r['outline'])}, hair {_trio(r['hair'])}; "
                      f"outline > {100 * FLAG:g} %: {n_over}")
+    if so.get("odd"):
+        lines.append(f"second opinion: no outline band below the eye line, or whole frame > {so['whole_flag_pct']:g} %: "
+                     + ", ".join(f"{x['photo']} {x['variant']} ({x['whole_pct']} %)" for x in so["odd"]))
     for g in so["groups"]:
         if g["family"] == "skin tone (ITA)":
             lines.append(f"second opinion, ITA {g['group']}: {g['headshots']} headshots ({g['people']} people), "

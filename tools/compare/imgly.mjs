@@ -2,7 +2,7 @@
 // Background removal with @imgly/background-removal-node 1.4.5 (installed by setup.sh beside this
 // file), timed, for the side-by-side comparison with `trueshot process`.
 //
-// Usage: node tools/compare/imgly.mjs [--model small|medium] [--imgly-png] PHOTO... --out DIR
+// Usage: node tools/compare/imgly.mjs [--model small|medium] [--imgly-png] [--upright] [--alpha] PHOTO... --out DIR
 //
 // Loads the package once, then calls its documented `removeBackground(url, config)` on every
 // photo at full resolution (the photo file as given; imgly itself decodes it with sharp, resizes
@@ -16,6 +16,12 @@
 // (`output.format = "image/png"`) is written as it comes; note that it passes `quality` (default
 // 0.8 -> 80) to sharp's PNG encoder, which makes it a quantised 256-colour palette PNG (dithered
 // skin, alpha in a few dozen steps), so it is not the default for judging edges.
+//
+// --upright: the photo is first made upright (its EXIF orientation applied, as trueshot does, with
+// sharp's rotate()), converted to sRGB with an alpha channel and handed to imgly as its documented
+// raw input (`image/x-rgba8;width=W;height=H`), so the cutout is in the upright photo's pixels (and
+// grey photos work); without it imgly decodes the file itself and ignores EXIF orientation.
+// --alpha: write only imgly's alpha, as an 8-bit grey PNG (scripts/eval's second opinion).
 //
 // JSON fields:
 //   model_load_s   first call's set-up: reading the ONNX model and creating the onnxruntime
@@ -42,7 +48,7 @@ const WANT_VERSION = "1.4.5";
 
 function usage(msg) {
   if (msg) console.error(`imgly.mjs: ${msg}`);
-  console.error("usage: node tools/compare/imgly.mjs [--model small|medium] PHOTO... --out DIR");
+  console.error("usage: node tools/compare/imgly.mjs [--model small|medium] [--imgly-png] [--upright] [--alpha] PHOTO... --out DIR");
   process.exit(2);
 }
 
@@ -51,11 +57,15 @@ const photos = [];
 let outDir = null;
 let model = "medium";
 let imglyPng = false;
+let upright = false;
+let alphaOnly = false;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === "--out") outDir = args[++i];
   else if (a === "--model") model = args[++i];
   else if (a === "--imgly-png") imglyPng = true;
+  else if (a === "--upright") upright = true;
+  else if (a === "--alpha") alphaOnly = true;
   else if (a === "-h" || a === "--help") usage();
   else if (a.startsWith("--")) usage(`unknown option ${a}`);
   else photos.push(a);
@@ -63,6 +73,7 @@ for (let i = 0; i < args.length; i++) {
 if (!outDir) usage("--out DIR is required");
 if (photos.length === 0) usage("no photos");
 if (!["small", "medium"].includes(model)) usage(`--model must be small or medium, not ${model}`);
+if (alphaOnly && imglyPng) usage("--alpha and --imgly-png exclude each other");
 for (const p of photos) if (!existsSync(p)) usage(`no such photo: ${p}`);
 
 const cache = process.env.TRUESHOT_CACHE || path.join(os.homedir(), ".cache", "trueshot");
@@ -95,7 +106,22 @@ async function toPng(blob) {
   if (!(width > 0 && height > 0 && bytes.length === width * height * 4)) {
     throw new Error(`unexpected imgly output ${blob.type} of ${bytes.length} bytes`);
   }
+  if (alphaOnly) {
+    const a = Buffer.alloc(width * height);
+    for (let i = 0; i < a.length; i++) a[i] = bytes[4 * i + 3];
+    return sharp(a, { raw: { width, height, channels: 1 } }).toColourspace("b-w").png({ compressionLevel: 6, palette: false }).toBuffer();
+  }
   return sharp(bytes, { raw: { width, height, channels: 4 } }).png({ compressionLevel: 6, palette: false }).toBuffer();
+}
+
+// The photo as imgly's input: its file URL (imgly decodes it), or with --upright the upright sRGB
+// RGBA pixels as a raw Blob.
+async function input(photo) {
+  if (!upright) return pathToFileURL(path.resolve(photo));
+  const { data, info } = await sharp(photo).rotate().toColourspace("srgb").ensureAlpha().raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 4) throw new Error(`${photo}: decoded to ${info.channels} channels, not 4`);
+  return new Blob([data], { type: `image/x-rgba8;width=${info.width};height=${info.height}` });
 }
 
 // Progress events tell where imgly's inference starts and ends inside one call.
@@ -137,8 +163,9 @@ for (const photo of photos) {
   marks = {};
   const t0 = performance.now();
   try {
-    // A file:// URL: imgly reads the file and decodes it with sharp, as for any path it is given.
-    const blob = await removeBackground(pathToFileURL(path.resolve(photo)), config);
+    // A file:// URL: imgly reads the file and decodes it with sharp, as for any path it is given
+    // (with --upright: the upright pixels, decoded here by the same sharp).
+    const blob = await removeBackground(await input(photo), config);
     const png = await toPng(blob);
     await writeFile(out, png);
     const seconds = (performance.now() - t0) / 1000;
@@ -174,7 +201,9 @@ console.log(JSON.stringify({
     cpus: os.cpus().length,
   },
   model,
-  output: imglyPng ? "imgly image/png (quality 0.8: palette PNG)" : "imgly image/x-rgba8, written as lossless RGBA PNG",
+  output: imglyPng ? "imgly image/png (quality 0.8: palette PNG)"
+    : alphaOnly ? "imgly image/x-rgba8, its alpha written as lossless grey PNG" : "imgly image/x-rgba8, written as lossless RGBA PNG",
+  upright,
   import_s: round(importS),
   model_load_s: round(modelLoadS),
   warmup_s: round(warmupS),
