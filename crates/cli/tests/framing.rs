@@ -91,6 +91,31 @@ fn crops(
     out
 }
 
+/// Writes crops of `photo` (a bundled photo) into `dir` as PNGs: for each side, `steps` crops with
+/// less and less room there (see [`crops`]); returns their names and boxes.
+fn write_crops(
+    photo: &str,
+    sides: &[&str],
+    steps: usize,
+    dir: &Path,
+    work: &Path,
+) -> Vec<(String, [u32; 4])> {
+    let face = main_face(photo, &work.join("face"));
+    let img = image::open(root().join(photo)).unwrap().to_rgb8();
+    std::fs::create_dir_all(dir).unwrap();
+    let mut boxes = Vec::new();
+    for side in sides {
+        for (name, b) in crops(&img, &face, side, steps) {
+            image::imageops::crop_imm(&img, b[0], b[1], b[2] - b[0], b[3] - b[1])
+                .to_image()
+                .save(dir.join(format!("{name}.png")))
+                .unwrap();
+            boxes.push((name, b));
+        }
+    }
+    boxes
+}
+
 /// The face of a photo as `process` reports it (eyes, chin, crown), from a run on the photo.
 fn main_face(photo: &str, out: &Path) -> Value {
     let (_, reports, log) = process(&[
@@ -178,20 +203,9 @@ fn in_tolerance_whenever_the_photo_allows_it() {
         "photos/samples/grace_hopper.jpg",
         "photos/samples/obama3.jpg",
     ] {
-        let face = main_face(photo, &dir.join("face"));
-        let img = image::open(root().join(photo)).unwrap().to_rgb8();
         let stem = Path::new(photo).file_stem().unwrap().to_str().unwrap();
         let crops_dir = dir.join(format!("{stem}-crops"));
-        std::fs::create_dir_all(&crops_dir).unwrap();
-        let mut boxes = Vec::new();
-        for side in ["below", "above", "sides"] {
-            for (name, b) in crops(&img, &face, side, 5) {
-                let crop = image::imageops::crop_imm(&img, b[0], b[1], b[2] - b[0], b[3] - b[1])
-                    .to_image();
-                crop.save(crops_dir.join(format!("{name}.png"))).unwrap();
-                boxes.push((name, b));
-            }
-        }
+        let boxes = write_crops(photo, &["below", "above", "sides"], 5, &crops_dir, &dir);
         let out = dir.join(format!("{stem}-out"));
         let (_, reports, log) = process(&[
             crops_dir.to_str().unwrap(),
@@ -278,20 +292,14 @@ fn in_tolerance_whenever_the_photo_allows_it() {
 #[test]
 fn no_headshot_shows_the_photos_edge_where_the_person_reaches_it() {
     let dir = scratch("edge");
-    let photo = "photos/samples/obama3.jpg";
-    let face = main_face(photo, &dir.join("face"));
-    let img = image::open(root().join(photo)).unwrap().to_rgb8();
     let crops_dir = dir.join("crops");
-    std::fs::create_dir_all(&crops_dir).unwrap();
-    for (name, b) in crops(&img, &face, "below", 4)
-        .into_iter()
-        .chain(crops(&img, &face, "sides", 4))
-    {
-        image::imageops::crop_imm(&img, b[0], b[1], b[2] - b[0], b[3] - b[1])
-            .to_image()
-            .save(crops_dir.join(format!("{name}.png")))
-            .unwrap();
-    }
+    write_crops(
+        "photos/samples/obama3.jpg",
+        &["below", "sides"],
+        4,
+        &crops_dir,
+        &dir,
+    );
     let out = dir.join("out");
     let (_, reports, log) = process(&[
         crops_dir.to_str().unwrap(),
@@ -468,19 +476,14 @@ fn every_bundled_photo_with_a_face_gets_every_headshot() {
 #[test]
 fn the_guidance_agrees_with_what_process_makes() {
     let dir = scratch("guidance");
-    let photo = "photos/samples/obama3.jpg";
-    let face = main_face(photo, &dir.join("face"));
-    let img = image::open(root().join(photo)).unwrap().to_rgb8();
     let crops_dir = dir.join("crops");
-    std::fs::create_dir_all(&crops_dir).unwrap();
-    for side in ["below", "above", "sides"] {
-        for (name, b) in crops(&img, &face, side, 4) {
-            image::imageops::crop_imm(&img, b[0], b[1], b[2] - b[0], b[3] - b[1])
-                .to_image()
-                .save(crops_dir.join(format!("{name}.png")))
-                .unwrap();
-        }
-    }
+    write_crops(
+        "photos/samples/obama3.jpg",
+        &["below", "above", "sides"],
+        4,
+        &crops_dir,
+        &dir,
+    );
     let corporate =
         std::fs::read_to_string(root().join("crates/guide/src/presets/corporate.toml")).unwrap();
     let (mut good, mut bad) = (0, 0);
