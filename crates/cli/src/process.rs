@@ -619,8 +619,7 @@ fn make_headshots(
             report["background"]["plain_walls"] = json!(walls);
         }
         let mut accepted = Vec::new();
-        for (k, variant) in guide.variant.iter().enumerate() {
-            let nominal = plan(face, photo_w, photo_h, variant, &guide.framing);
+        for (k, (variant, nominal)) in guide.variant.iter().zip(&targets).enumerate() {
             let planned = trueshot_frame::best_plan(
                 face,
                 scene.body.as_ref(),
@@ -632,7 +631,7 @@ fn make_headshots(
                 !guide.framing.refuse_on_fail,
                 stages.team_framing.get(k).copied().flatten(),
             );
-            let shown = planned.as_ref().unwrap_or(&nominal);
+            let shown = planned.as_ref().unwrap_or(nominal);
             let mut entry = variant_entry(variant, shown);
             if let Some(Some(shared)) = stages.team_framing.get(k) {
                 // The team's shared head size and eye line, aimed at where the photo allows.
@@ -712,8 +711,10 @@ fn make_headshots(
             variants.push(entry);
         }
         // The chosen framings may show a part of the photo the first matte did not cover (or
-        // much less of it, at a coarser scale than a matte of their own would have): matte again.
-        if let (Some(matting), Some(m)) = (stages.matting, matte.as_ref()) {
+        // much less of it, at a coarser scale than a matte of their own would have): matte again
+        // where the headshots are cut out (with the background kept the matte only found walls).
+        let cut_out = replace || guide.background.cutout;
+        if let (Some(matting), Some(m), true) = (stages.matting, matte.as_ref(), cut_out) {
             let outs: Vec<_> = accepted
                 .iter()
                 .map(|a| (a.2.to_output, a.2.width, a.2.height))
@@ -740,18 +741,15 @@ fn make_headshots(
                 variants[at]["wall_continued"] = continue_walls(&mut before, &plan, &walls);
             }
             let t = std::time::Instant::now();
-            let mut cut = matte
-                .as_ref()
-                .filter(|_| replace || guide.background.cutout)
-                .map(|m| {
-                    trueshot_matte::Cutout::new(
-                        before.clone(),
-                        m,
-                        &plan.to_output,
-                        image.width(),
-                        image.height(),
-                    )
-                });
+            let mut cut = matte.as_ref().filter(|_| cut_out).map(|m| {
+                trueshot_matte::Cutout::new(
+                    before.clone(),
+                    m,
+                    &plan.to_output,
+                    image.width(),
+                    image.height(),
+                )
+            });
             let cut_ms = t.elapsed().as_secs_f32() * 1e3;
             // One global tone curve; the pixel measures compare against it, so that they
             // measure the retouch alone (the nets compare with the untouched original).
