@@ -1629,15 +1629,8 @@ fn write_thumbnail(image: &RgbImage, out_dir: &Path, name: &str) -> Result<()> {
     Ok(())
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// One row per photo and variant.
+/// One row per photo and variant. Fields are quoted and spreadsheet formulas neutralised as in
+/// the team export (a photo named `=…` must not become a formula in `summary.csv`).
 fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
     let mut csv = String::from(
         "input,name,status,worst,faces,variant,variant_status,file,eye_line,eye_to_chin,center_x,roll_after,crown_crop,in_tolerance,upscale,retouch,verification,identity_distance,landmark_drift,texture_kept,eye_white_l_rise,skin_lightness_shift,skin_hue_chroma_delta_e,age_change_years,clothing_delta_e,message\n",
@@ -1679,7 +1672,7 @@ fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
                 .collect();
             csv.push_str(
                 &row.iter()
-                    .map(|f| csv_field(f))
+                    .map(|f| crate::serve::export::csv_field(f))
                     .collect::<Vec<_>>()
                     .join(","),
             );
@@ -1725,7 +1718,7 @@ fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
                 .collect();
             csv.push_str(
                 &row.iter()
-                    .map(|f| csv_field(f))
+                    .map(|f| crate::serve::export::csv_field(f))
                     .collect::<Vec<_>>()
                     .join(","),
             );

@@ -92,9 +92,9 @@ fn folder_name(email: &str) -> String {
     s.trim_start_matches('.').to_string()
 }
 
-/// A CSV field, quoted when needed; a leading `=`, `+`, `-` or `@` is neutralised so that a
-/// comment cannot become a spreadsheet formula.
-fn csv_field(s: &str) -> String {
+/// A CSV field: quoted when it holds a comma, quote or line break, and a leading `=`, `+`, `-`
+/// or `@` that is not a number neutralised with `'`, so that no spreadsheet runs it as a formula.
+pub(crate) fn csv_field(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() {
         format!("'{s}")
     } else {
