@@ -68,7 +68,7 @@ fn json_report_has_the_documented_shape() {
         assert!(face["pose"][k].is_number());
     }
     for f in obama["findings"].as_array().unwrap() {
-        assert!(f["check"].is_string() && f["value"].is_number() || f["value"].is_null());
+        assert!(f["check"].is_string() && (f["value"].is_number() || f["value"].is_null()));
         let status = f["status"].as_str().unwrap();
         assert!(["pass", "warn", "fail"].contains(&status));
         assert_eq!(
