@@ -163,14 +163,23 @@ struct Framed {
 
 fn framed() -> &'static Framed {
     static S: OnceLock<Framed> = OnceLock::new();
+    S.get_or_init(|| framed_from(photo_12mp()))
+}
+
+/// `obama3.jpg` as it is: a backlit photo (a chandelier behind him lights his jaw), where the rim
+/// light is toned.
+fn backlit() -> &'static Framed {
+    static S: OnceLock<Framed> = OnceLock::new();
     S.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../photos/samples/obama3.jpg");
+        framed_from(&std::fs::read(path).unwrap())
+    })
+}
+
+fn framed_from(bytes: &[u8]) -> Framed {
+    {
         let guide = Guideline::default_preset();
-        let photo = decode_bytes(
-            photo_12mp(),
-            &PathBuf::from("bench.jpg"),
-            &Limits::default(),
-        )
-        .unwrap();
+        let photo = decode_bytes(bytes, &PathBuf::from("bench.jpg"), &Limits::default()).unwrap();
         let view = PhotoView::new(&photo.image).unwrap();
         let scene = perception()
             .perceive(&view, &PerceiveOptions::default())
@@ -191,7 +200,7 @@ fn framed() -> &'static Framed {
             headshots,
             size: (w, h),
         }
-    })
+    }
 }
 
 struct MattingSetup {
@@ -260,6 +269,69 @@ fn cutout_three_variants(bencher: divan::Bencher) {
         }
         partial
     });
+}
+
+/// The cutouts of a backlit photo's three headshots over the corporate gradient, without and
+/// with the rim light toned (planned, applied to the headshot and to the edge's foreground
+/// colours): the rim light's cost, A/B in one run.
+#[divan::bench(args = [false, true], sample_count = 25)]
+fn backlit_cutout_three_variants(bencher: divan::Bencher, rim: bool) {
+    let f = backlit();
+    let matting =
+        trueshot_vision::Matting::load(&ModelStore::new(ModelStore::default_dir())).unwrap();
+    let outs: Vec<_> = f
+        .plans
+        .iter()
+        .map(|p| (p.to_output, p.width, p.height))
+        .collect();
+    let region = trueshot_matte::region(&outs, f.size.0, f.size.1).unwrap();
+    let matte = trueshot_matte::seed(&matting.matte(&f.view, region).unwrap(), None);
+    let (w, h) = f.size;
+    let backdrop = trueshot_matte::Backdrop::Gradient {
+        from: [0xB9, 0xBD, 0xC2],
+        to: [0x7C, 0x82, 0x89],
+        radial: true,
+        center: (0.5, 0.35),
+    };
+    let mut toned_px = 0;
+    bencher.bench_local(|| {
+        let mut partial = 0.0;
+        for (plan, headshot) in f.plans.iter().zip(&f.headshots) {
+            let mut cut =
+                trueshot_matte::Cutout::new(headshot.clone(), &matte, &plan.to_output, w, h);
+            let painted = backdrop.paint(&cut);
+            if rim {
+                let lm = trueshot_retouch::Landmarks::from_face(&f.face, &plan.to_output);
+                let oval: Vec<_> = trueshot_vision::mesh::FACE_OVAL
+                    .iter()
+                    .map(|&i| lm.mesh[i])
+                    .collect();
+                let eye = plan.to_output.apply(
+                    f.face
+                        .right_eye
+                        .iris_center
+                        .midpoint(f.face.left_eye.iris_center),
+                );
+                let chin = plan.to_output.apply(f.face.chin);
+                let face = trueshot_matte::RimFace {
+                    oval: &oval,
+                    eye_y: eye.y,
+                    eye_to_chin: eye.distance(chin),
+                };
+                let plan = cut.rim_light(headshot, &painted, &face);
+                toned_px += plan.summary().toned_px;
+                plan.apply(&mut cut.image);
+                cut.tone_rim(&plan);
+            }
+            let (img, _) = cut.composite_painted(&backdrop, painted);
+            partial += img.width() as f32 * cut.alpha.data[0];
+        }
+        partial
+    });
+    assert!(
+        !rim || toned_px > 0,
+        "the backlit photo's rim light was not toned"
+    );
 }
 
 fn face_nets() -> &'static trueshot_vision::FaceNets {

@@ -173,6 +173,18 @@ pub fn claim(
             w["field_delta_e_max"].as_f64().unwrap_or(0.0),
         )));
     }
+    let rim = &entry["matting"]["rim_light"];
+    if rim["toned_px"].as_u64().unwrap_or(0) > 0 {
+        // An edit of the person's edge: the old background's rim light toned toward the new
+        // backdrop, bounded to the edge band and verified with the retouch.
+        edits.push(Edit::Edited(format!(
+            "rim light of the old background toned toward the new backdrop: {} pixels within {:.0} px of the outline and the jaw line, lightness lowered by {:.1} L* on average (at most {:.1}); the person's own colour, never darker",
+            rim["toned_px"],
+            rim["band_px"].as_f64().unwrap_or(0.0),
+            rim["mean_delta_l"].as_f64().unwrap_or(0.0),
+            rim["max_delta_l"].as_f64().unwrap_or(0.0),
+        )));
+    }
     let mode = guide.background.mode;
     let composite = match output {
         Output::Cutout => {

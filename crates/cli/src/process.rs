@@ -757,13 +757,45 @@ fn make_headshots(
             // Retouch, verify; a result that breaks a bound is made again with less retouching,
             // finally with none.
             let lm = trueshot_retouch::Landmarks::from_face(face, &plan.to_output);
+            // The new backdrop, painted once; the old background's rim light toned toward it
+            // (an edit of the person's edge, so it is verified with the retouch below).
+            let t = std::time::Instant::now();
+            let backdrop = replace.then(|| backdrop(&guide.background, stages, &plan));
+            let painted = cut.as_ref().zip(backdrop.as_ref()).map(|(c, b)| b.paint(c));
+            let rim = cut.as_ref().zip(painted.as_ref()).map(|(c, bg)| {
+                let oval: Vec<_> = trueshot_vision::mesh::FACE_OVAL
+                    .iter()
+                    .map(|&i| lm.mesh[i])
+                    .collect();
+                let eye = plan.to_output.apply(
+                    face.right_eye
+                        .iris_center
+                        .midpoint(face.left_eye.iris_center),
+                );
+                let chin = plan.to_output.apply(face.chin);
+                c.rim_light(
+                    &toned,
+                    bg,
+                    &trueshot_matte::RimFace {
+                        oval: &oval,
+                        eye_y: eye.y,
+                        eye_to_chin: eye.distance(chin),
+                    },
+                )
+            });
+            let cut_ms = cut_ms + t.elapsed().as_secs_f32() * 1e3;
             let requested = retouch_level(guide.retouch.level);
             let mut level = requested;
             let mut strength = stages.retouch_strength;
             let mut attempts = Vec::new();
+            // The rim-light edit is the first thing given up when a result breaks a bound.
+            let mut rim = rim.filter(|r| r.summary().toned_px > 0);
             let (retouched, applied, verdict) = loop {
                 let params = trueshot_retouch::Params::scaled(level, strength);
-                let (retouched, applied) = trueshot_retouch::retouch(&toned, &lm, &params);
+                let (mut retouched, applied) = trueshot_retouch::retouch(&toned, &lm, &params);
+                if let Some(rim) = &rim {
+                    rim.apply(&mut retouched);
+                }
                 let (Some(verifier), Some(original)) = (&stages.verifier, &original) else {
                     break (retouched, applied, None);
                 };
@@ -787,7 +819,12 @@ fn make_headshots(
                     "retouch": applied_json(&applied),
                     "measures": measures_json(&m),
                     "breaches": breaches_json(&breaches),
+                    "rim_light_toned": rim.is_some(),
                 }));
+                if !breaches.is_empty() && rim.is_some() {
+                    rim = None;
+                    continue;
+                }
                 match level.weaker() {
                     Some(weaker) if !breaches.is_empty() => {
                         level = weaker;
@@ -800,10 +837,14 @@ fn make_headshots(
             let headshot = match cut.as_mut() {
                 Some(c) => {
                     c.image = retouched;
-                    if replace {
+                    // The edge's foreground colours get the rim-light edit the headshot got (the
+                    // cutout shows the same person).
+                    if let Some(rim) = &rim {
+                        c.tone_rim(rim);
+                    }
+                    if let (Some(backdrop), Some(painted)) = (&backdrop, painted) {
                         let t = std::time::Instant::now();
-                        let backdrop = backdrop(&guide.background, stages, &plan);
-                        let (composite, bg) = c.composite(&backdrop);
+                        let (composite, bg) = c.composite_painted(backdrop, painted);
                         let eye_row =
                             (plan.achieved.eye_line * plan.height as f32).max(0.0) as usize;
                         let q = c.quality(&composite, &bg, eye_row);
@@ -815,6 +856,15 @@ fn make_headshots(
                             "partial_alpha_fraction": r3(q.partial_alpha_fraction),
                             "person_fraction": r3(q.person_fraction),
                             "defringed_edge_px": c.defringed,
+                            "rim_light": rim.as_ref().map(|r| {
+                                let s = r.summary();
+                                json!({
+                                    "toned_px": s.toned_px,
+                                    "mean_delta_l": r3(s.mean_delta_l),
+                                    "max_delta_l": r3(s.max_delta_l),
+                                    "band_px": r1(s.band_px),
+                                })
+                            }),
                             "compose_ms": r1(cut_ms + t.elapsed().as_secs_f32() * 1e3),
                         });
                         composite

@@ -165,14 +165,36 @@ fn over_black_and_over_white_differ_only_where_the_person_is_partly_transparent(
             &dir.join("black")
                 .join(format!("{name}.{variant}.cutout.png")),
         );
-        let (mut inside, mut partial, mut outside) = (0usize, 0usize, 0usize);
+        // The one edit of the person that depends on the backdrop: the old background's rim
+        // light, toned toward the new backdrop (less over white than over black), where the
+        // report declares it.
+        let toned = |reports: &[Value]| {
+            reports
+                .iter()
+                .find(|r| r["name"] == name.as_str())
+                .and_then(|r| r["variants"].as_array())
+                .and_then(|vs| vs.iter().find(|v| v["name"] == variant.as_str()))
+                .map(|v| v["matting"]["rim_light"]["toned_px"].as_u64().unwrap_or(0))
+                .unwrap()
+        };
+        let rim_toned = toned(&black) + toned(&white) > 0;
+        let (mut inside, mut partial, mut outside, mut rim) = (0usize, 0usize, 0usize, 0usize);
         for ((pb, pw), pc) in b.pixels().zip(w.pixels()).zip(cut.pixels()) {
             match pc[3] {
                 255 => {
-                    assert_eq!(
-                        pb, pw,
-                        "{name}.{variant}: the person's interior changed with the background"
-                    );
+                    if pb != pw {
+                        assert!(
+                            rim_toned,
+                            "{name}.{variant}: the person's interior changed with the background"
+                        );
+                        let luma =
+                            |p: &image::Rgb<u8>| p.0.iter().map(|&v| u32::from(v)).sum::<u32>();
+                        assert!(
+                            luma(pb) <= luma(pw) + 3,
+                            "{name}.{variant}: rim light toned brighter over black than over white"
+                        );
+                        rim += 1;
+                    }
                     inside += 1;
                 }
                 0 => {
@@ -206,6 +228,106 @@ fn over_black_and_over_white_differ_only_where_the_person_is_partly_transparent(
             partial as f32 / n < 0.12,
             "{name}.{variant}: the edge is a band, not a fog"
         );
+        assert!(
+            rim as f32 <= 0.03 * inside as f32,
+            "{name}.{variant}: {rim} of the person's {inside} solid pixels differ between the backdrops: more than a rim"
+        );
+    }
+}
+
+/// obama3 stands in front of a chandelier that lights his jaw from behind: in the photo a pale,
+/// bright crescent runs along the jaw. Over a darker studio backdrop it would read as a cut-out
+/// error; the rim light is toned toward what the backdrop could cast. Front-lit photos are left
+/// alone.
+#[test]
+fn backlight_on_the_jaw_is_toned_toward_a_darker_backdrop() {
+    let dir = scratch("rim");
+    let reports = process(
+        &dir.join("out"),
+        &guideline(
+            &dir,
+            "mode = \"gradient\"\ncolor = \"#5b6f86\"\ncolor2 = \"#1d2733\"\ngradient = \"radial\"\ncutout = true",
+        ),
+        &[],
+    );
+    let photo = rgb(&root().join("photos/samples/obama3.jpg"));
+    let report = |name: &str| reports.iter().find(|r| r["name"] == name).unwrap();
+    let o3 = report("obama3");
+    let pale = |p: [u8; 3]| {
+        let l = lab_of(p);
+        l[0] >= 70.0 && l[1].hypot(l[2]) <= 20.0
+    };
+    let xy = |v: &Value| [v[0].as_f64().unwrap() as f32, v[1].as_f64().unwrap() as f32];
+    for v in o3["variants"].as_array().unwrap() {
+        let variant = v["name"].as_str().unwrap();
+        let rim = &v["matting"]["rim_light"];
+        assert!(
+            rim["toned_px"].as_u64().unwrap_or(0) > 300
+                && rim["max_delta_l"].as_f64().unwrap() > 10.0,
+            "obama3.{variant}: the rim light is toned: {rim}"
+        );
+        assert_eq!(v["verification"]["status"], "passed", "obama3.{variant}");
+        // The person's solid pixels around the jaw that are pale and bright in the photo (the
+        // crescent): most are not in the headshot.
+        let m: Vec<f32> = v["source_to_output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32)
+            .collect();
+        let to_out = |p: [f32; 2]| {
+            [
+                m[0] * p[0] + m[1] * p[1] + m[2],
+                m[3] * p[0] + m[4] * p[1] + m[5],
+            ]
+        };
+        let det = m[0] * m[4] - m[1] * m[3];
+        let to_photo = |q: [f32; 2]| {
+            let (dx, dy) = (q[0] - m[2], q[1] - m[5]);
+            [(m[4] * dx - m[1] * dy) / det, (m[0] * dy - m[3] * dx) / det]
+        };
+        let face = &o3["main_face"];
+        let chin = to_out(xy(&face["chin"]));
+        let eyes = [xy(&face["eyes"]["right"]), xy(&face["eyes"]["left"])].map(to_out);
+        let e2c = chin[1] - (eyes[0][1] + eyes[1][1]) / 2.0;
+        let shot = rgb(&dir.join("out").join(v["file"].as_str().unwrap()));
+        let cut = rgba(&dir.join("out").join(v["cutout"].as_str().unwrap()));
+        let (w, h) = shot.dimensions();
+        let (mut crescent, mut kept) = (0usize, 0usize);
+        let ys = (chin[1] - 0.5 * e2c).max(0.0) as u32..((chin[1] + 0.15 * e2c) as u32).min(h);
+        for y in ys {
+            let xs = (chin[0] - 0.8 * e2c).max(0.0) as u32..((chin[0] + 0.8 * e2c) as u32).min(w);
+            for x in xs {
+                if cut.get_pixel(x, y)[3] < 255 {
+                    continue;
+                }
+                let p = to_photo([x as f32 + 0.5, y as f32 + 0.5]);
+                let (px, py) = (p[0] as u32, p[1] as u32);
+                if px >= photo.width() || py >= photo.height() || !pale(photo.get_pixel(px, py).0) {
+                    continue;
+                }
+                crescent += 1;
+                if pale(shot.get_pixel(x, y).0) {
+                    kept += 1;
+                }
+            }
+        }
+        eprintln!("obama3.{variant}: crescent {crescent} px, still pale {kept}");
+        assert!(
+            crescent > 200,
+            "obama3.{variant}: the photo's crescent is in the frame"
+        );
+        assert!(
+            (kept as f32) < 0.3 * crescent as f32,
+            "obama3.{variant}: {kept} of the crescent's {crescent} px are still pale and bright"
+        );
+    }
+    // Lit from the front: nothing (or next to nothing) to tone.
+    for name in ["obama", "grace_hopper", "astronaut"] {
+        for v in report(name)["variants"].as_array().unwrap() {
+            let toned = v["matting"]["rim_light"]["toned_px"].as_u64().unwrap_or(0);
+            assert!(toned < 100, "{name}.{}: {toned} px toned", v["name"]);
+        }
     }
 }
 

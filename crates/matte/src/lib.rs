@@ -13,6 +13,9 @@
 //! 4. [`Cutout::composite`] in linear light, `αF + (1 − α)B` (premultiplied foreground over the
 //!    new background), back to sRGB; pixels whose alpha is 1 are copied bit for bit. Or
 //!    [`Cutout::rgba`], a transparent PNG cutout.
+//!    Before that, when the background is replaced, [`Cutout::rim_light`] plans a bounded edit of
+//!    the edge band: the old background's rim light toned toward the new backdrop ([`rim`]); the
+//!    caller applies it to the headshot before verification and to the edge's foreground colours.
 //! 5. [`Cutout::quality`]: the measures a retoucher would look at (halo around the edge, colour
 //!    of the far background, softness of the hair edge), recorded in every report.
 //!
@@ -25,6 +28,7 @@ pub mod color;
 pub mod foreground;
 pub mod plane;
 pub mod refine;
+pub mod rim;
 pub mod wall;
 
 use image::{RgbImage, RgbaImage};
@@ -33,6 +37,7 @@ use trueshot_geom::{Affine, Point};
 use trueshot_vision::Matte;
 
 pub use plane::Plane;
+pub use rim::{RimFace, RimLight, RimSummary};
 pub use wall::{plain_wall, Edge, Wall};
 
 /// Width of the band around the person's edge (the alpha-0.5 contour) checked for fringes, in
@@ -553,7 +558,11 @@ impl Cutout {
     /// The person over `backdrop`, in linear light; pixels with alpha 1 are the headshot's own.
     /// Also returns the background that was painted (linear RGB planes).
     pub fn composite(&self, backdrop: &Backdrop) -> (RgbImage, [Plane; 3]) {
-        let bg = backdrop.paint(self);
+        self.composite_painted(backdrop, backdrop.paint(self))
+    }
+
+    /// [`Cutout::composite`] over `bg`, the backdrop already painted by [`Backdrop::paint`].
+    pub fn composite_painted(&self, backdrop: &Backdrop, bg: [Plane; 3]) -> (RgbImage, [Plane; 3]) {
         let enc = color::encode_table();
         let code =
             |v: f32, noise: f32| (color::encode_with(enc, v) + 0.5 + noise).clamp(0.0, 255.0) as u8;
