@@ -226,6 +226,9 @@ fn defringe_rim(
     n
 }
 
+/// A hole in the person mask whose mean alpha is below this is background the net is sure of.
+const HOLE_SURE: f32 = 0.12;
+
 /// Alpha below `SNAP_LOW` is background, above `1 − SNAP_HIGH` person: the guided filter's
 /// tiny ripples near the edge would otherwise leave a faint veil of the old background's texture
 /// around the person, or soften the face.
@@ -350,8 +353,25 @@ pub fn seed(matte: &Matte, subject: Option<Point>) -> Matte {
             }
         }
     }
+    // A hole the net is sure of (mean alpha under HOLE_SURE) is a real gap: the wall between
+    // an arm and the body, seen through curls or beside the neck; only small or unsure holes
+    // (dark clothing the net half-dropped) are filled.
+    let mut alpha_sum = vec![0.0f32; sizes.len()];
+    for (i, &a) in matte.alpha.iter().enumerate() {
+        if background[i] {
+            alpha_sum[labels[i]] += a;
+        }
+    }
+    let fill: Vec<bool> = (0..sizes.len())
+        .map(|l| {
+            let n = sizes[l].max(1);
+            !touches[l]
+                && sizes[l] * 50 < w * h
+                && (sizes[l] * 2000 < w * h || alpha_sum[l] / n as f32 >= HOLE_SURE)
+        })
+        .collect();
     for (i, p) in person.iter_mut().enumerate() {
-        if !*p && !touches[labels[i]] && sizes[labels[i]] * 50 < w * h {
+        if !*p && fill[labels[i]] {
             *p = true;
         }
     }
@@ -970,4 +990,46 @@ fn cover(photo: &RgbImage, w: u32, h: u32) -> RgbImage {
     trueshot_vision::resize(&crop, w, h).unwrap_or_else(|_| {
         image::imageops::resize(&crop, w, h, image::imageops::FilterType::Triangle)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A person mask with three holes: a wide gap the net is sure is background (the wall
+    /// between an arm and the body), a gap it is unsure of (dark clothing it half-dropped) and a
+    /// speck. Only the unsure gap and the speck are filled.
+    #[test]
+    fn a_gap_the_net_is_sure_of_stays_background() {
+        let (w, h) = (200usize, 200usize);
+        let mut alpha = vec![0.0f32; w * h];
+        for y in 20..190 {
+            for x in 30..170 {
+                alpha[y * w + x] = 0.97;
+            }
+        }
+        let mut hole = |x0: usize, y0: usize, side: usize, a: f32| {
+            for y in y0..y0 + side {
+                for x in x0..x0 + side {
+                    alpha[y * w + x] = a;
+                }
+            }
+        };
+        hole(50, 60, 22, 0.03); // sure: 1.2 % of the matte
+        hole(110, 60, 22, 0.35); // unsure
+        hole(80, 140, 3, 0.0); // a speck (opened away or filled)
+        let matte = Matte {
+            width: w,
+            height: h,
+            alpha,
+            to_photo: Affine::IDENTITY,
+        };
+        let seeded = seed(&matte, Some(Point::new(100.5, 30.5)));
+        let at = |x: usize, y: usize| seeded.alpha[y * w + x];
+        assert_eq!(at(61, 71), 0.0, "the sure gap is filled");
+        assert_eq!(at(121, 71), 1.0, "the unsure gap is not filled");
+        assert_eq!(at(81, 141), 1.0, "the speck is not filled");
+        assert_eq!(at(100, 100), 1.0);
+        assert_eq!(at(5, 5), 0.0);
+    }
 }
