@@ -109,7 +109,10 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
+    // Temporary files a killed run left; once per batch, before any worker writes (a worker's
+    // own temporary file must never be swept away by another's).
     remove_leftovers(&args.out);
+    remove_leftovers(&args.out.join("thumbs"));
     let out_dir = args.out.canonicalize().unwrap_or_else(|_| args.out.clone());
     let jobs = name_jobs(&inputs, &out_dir);
 
@@ -413,11 +416,19 @@ fn remove_leftovers(dir: &Path) {
 }
 
 /// Writes a file atomically: a temporary file in the same folder, then a rename.
+/// An error names the file.
 fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = dir.join(format!("{TEMP_PREFIX}{}.{name}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, dir.join(name)).inspect_err(|_| {
+    let named = |e: std::io::Error| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot write {}: {e}", dir.join(name).display()),
+        )
+    };
+    std::fs::write(&tmp, bytes).map_err(named)?;
+    std::fs::rename(&tmp, dir.join(name)).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
+        named(e)
     })
 }
 
@@ -475,7 +486,7 @@ fn process_one(
         text.as_bytes(),
     ) {
         report["status"] = json!("error");
-        report["error"] = json!(format!("cannot write the report: {e}"));
+        report["error"] = json!(e.to_string());
     }
     report
 }
@@ -935,8 +946,7 @@ fn make_headshots(
                         crate::credentials::Output::Cutout,
                     ),
                 )?;
-                write_atomic(out_dir, &file, &bytes)
-                    .with_context(|| format!("cannot write {}", out_dir.join(&file).display()))?;
+                write_atomic(out_dir, &file, &bytes)?;
                 variants[at]["cutout"] = json!(file);
                 outputs.push(file);
             }
@@ -965,8 +975,7 @@ fn make_headshots(
                     crate::credentials::Output::Headshot,
                 ),
             )?;
-            write_atomic(out_dir, &file, &bytes)
-                .with_context(|| format!("cannot write {}", out_dir.join(&file).display()))?;
+            write_atomic(out_dir, &file, &bytes)?;
             variants[at]["file"] = json!(file);
             outputs.push(file);
             rendered.insert(variant.name.clone(), headshot);
@@ -1009,8 +1018,7 @@ fn make_headshots(
                 },
             ),
         )?;
-        write_atomic(out_dir, &file, &bytes)
-            .with_context(|| format!("cannot write {}", out_dir.join(&file).display()))?;
+        write_atomic(out_dir, &file, &bytes)?;
         sheets.push(json!({ "name": s.name, "file": file, "copies": nx * ny }));
         outputs.push(file);
     }
@@ -1673,7 +1681,6 @@ fn write_thumbnail(image: &RgbImage, out_dir: &Path, name: &str) -> Result<()> {
     let thumb = trueshot_vision::resize(image, w, h)?;
     let dir = out_dir.join("thumbs");
     std::fs::create_dir_all(&dir)?;
-    remove_leftovers(&dir);
     let bytes = encode(&thumb, OutputFormat::Jpeg { quality: 82 }, 72)?;
     write_atomic(&dir, &format!("{name}.jpg"), &bytes)?;
     Ok(())
