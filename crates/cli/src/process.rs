@@ -801,6 +801,7 @@ fn make_headshots(
             let mut attempts = Vec::new();
             // The rim-light edit is the first thing given up when a result breaks a bound.
             let mut rim = rim.filter(|r| r.summary().toned_px > 0);
+            let mut rim_halved = false;
             let (retouched, applied, verdict) = loop {
                 let params = trueshot_retouch::Params::scaled(level, strength);
                 let (mut retouched, applied) = trueshot_retouch::retouch(&toned, &lm, &params);
@@ -830,10 +831,12 @@ fn make_headshots(
                     "retouch": applied_json(&applied),
                     "measures": measures_json(&m),
                     "breaches": breaches_json(&breaches),
-                    "rim_light_toned": rim.is_some(),
+                    "rim_light": rim.as_ref().map(|_| if rim_halved { "half" } else { "full" }),
                 }));
-                if !breaches.is_empty() && rim.is_some() {
-                    rim = None;
+                if let (false, Some(r)) = (breaches.is_empty(), &rim) {
+                    // Half the strength first, then none.
+                    rim = (!rim_halved).then(|| r.scaled(0.5));
+                    rim_halved = true;
                     continue;
                 }
                 match level.weaker() {

@@ -166,8 +166,8 @@ fn over_black_and_over_white_differ_only_where_the_person_is_partly_transparent(
                 .join(format!("{name}.{variant}.cutout.png")),
         );
         // The one edit of the person that depends on the backdrop: the old background's rim
-        // light, toned toward the new backdrop (less over white than over black), where the
-        // report declares it.
+        // light, toned toward the new backdrop (its strength also depends on the verification,
+        // which may halve it or give it up), where the report declares it.
         let toned = |reports: &[Value]| {
             reports
                 .iter()
@@ -186,12 +186,6 @@ fn over_black_and_over_white_differ_only_where_the_person_is_partly_transparent(
                         assert!(
                             rim_toned,
                             "{name}.{variant}: the person's interior changed with the background"
-                        );
-                        let luma =
-                            |p: &image::Rgb<u8>| p.0.iter().map(|&v| u32::from(v)).sum::<u32>();
-                        assert!(
-                            luma(pb) <= luma(pw) + 3,
-                            "{name}.{variant}: rim light toned brighter over black than over white"
                         );
                         rim += 1;
                     }

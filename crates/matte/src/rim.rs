@@ -31,16 +31,16 @@ pub const BAND: f32 = 0.08;
 const BACKLIT: f32 = 1.3;
 const START: f32 = 1.05;
 const FULL: f32 = 1.6;
-/// The rim light the new backdrop is taken to cast: the person's own colour lifted by this share
-/// of the backdrop's luminance behind the pixel (relative to the person's), at most by
-/// [`MAX_LIFT`]. A studio backdrop is lit from the front and casts little light on the person's
-/// outline: the toned rim is the person's own colour, a little lighter.
+/// The rim light the new backdrop is taken to cast: this share of the backdrop's colour behind the
+/// pixel added to the person's own colour, at most [`MAX_LIFT`] of the person's luminance. A
+/// studio backdrop is lit from the front and casts little light on the person's outline: the
+/// toned rim is the person's own colour, a little lighter, in the backdrop's hue.
 const CAST: f32 = 0.25;
 const MAX_LIFT: f32 = 0.3;
 /// At most this share of a pixel's excess is taken away: the rim stays as a softer light of the
 /// person's own colour, never painted over (a flat patch would read as retouching, and would
 /// move the jaw line the verification watches).
-const STRENGTH: f32 = 0.7;
+const STRENGTH: f32 = 0.85;
 
 /// The face, in the headshot's pixels.
 pub struct RimFace<'a> {
@@ -56,6 +56,8 @@ pub struct RimFace<'a> {
 /// local colour, a little lifted) that is taken away, per channel (linear light).
 pub struct RimLight {
     edits: Vec<(u32, f32, [f32; 3])>,
+    /// Each edited pixel's colour before the edit (for the summary).
+    colours: Vec<[f32; 3]>,
     summary: RimSummary,
 }
 
@@ -74,6 +76,37 @@ pub struct RimSummary {
 impl RimLight {
     pub fn summary(&self) -> RimSummary {
         self.summary
+    }
+
+    /// The same edit at `share` of its strength (a weaker step when the full edit breaks a
+    /// verification bound).
+    pub fn scaled(&self, share: f32) -> RimLight {
+        let mut rim = RimLight {
+            edits: self
+                .edits
+                .iter()
+                .map(|&(i, s, t)| (i, s * share, t))
+                .collect(),
+            colours: self.colours.clone(),
+            summary: self.summary,
+        };
+        rim.summarise();
+        rim
+    }
+
+    fn summarise(&mut self) {
+        let (mut n, mut sum, mut max) = (0usize, 0.0f32, 0.0f32);
+        for (&(_, s, t), &px) in self.edits.iter().zip(&self.colours) {
+            let dl = color::lab(px)[0] - color::lab(lower(px, s, t))[0];
+            if dl >= 1.0 {
+                n += 1;
+                sum += dl;
+                max = max.max(dl);
+            }
+        }
+        self.summary.toned_px = n;
+        self.summary.mean_delta_l = if n > 0 { sum / n as f32 } else { 0.0 };
+        self.summary.max_delta_l = max;
     }
 
     /// The edit applied to a picture of the same size (the retouched headshot).
@@ -180,6 +213,7 @@ impl Cutout {
         let band = (BAND * face.eye_to_chin).max(3.0 * self.enlargement.max(1.0));
         let none = RimLight {
             edits: Vec::new(),
+            colours: Vec::new(),
             summary: RimSummary {
                 band_px: band,
                 ..RimSummary::default()
@@ -442,9 +476,9 @@ impl Cutout {
         // could cast.
         let target = |i: usize, base: [f32; 3]| -> [f32; 3] {
             let yb = luminance(base).max(1e-3);
-            let lift =
-                (CAST * luminance(std::array::from_fn(|c| backdrop[c].data[i])) / yb).min(MAX_LIFT);
-            base.map(|v| v * (1.0 + lift))
+            let light: [f32; 3] = std::array::from_fn(|c| backdrop[c].data[i]);
+            let k = CAST.min(MAX_LIFT * yb / luminance(light).max(1e-4));
+            std::array::from_fn(|c| base[c] + k * light[c])
         };
         let near_cells: Vec<usize> = (0..gw * gh)
             .filter(|&q| {
@@ -494,14 +528,13 @@ impl Cutout {
                     )
                     * (1.0 - smoothstep(0.6, 0.9, saturation(px) / skin_saturation))
                     * smoothstep(1.0, BACKLIT, light / lit)
-                    * smoothstep(0.7, 1.0, light / y.max(1e-4))
+                    * smoothstep(0.4, 0.8, light / y.max(1e-4))
                     * weight;
             }
         }
         let strength = strength.box_mean(r);
         let mut edits = Vec::new();
-        let mut summary = none.summary;
-        let (mut sum_dl, mut max_dl) = (0.0f32, 0.0f32);
+        let mut colours = Vec::new();
         for &q in &near_cells {
             for (x, y) in pixels(q) {
                 let i = y * w + x;
@@ -512,23 +545,19 @@ impl Cutout {
                 let (Some(px), Some((_, base, _))) = (colour(i), fields(x, y)) else {
                     continue;
                 };
-                let t = target(i, base);
-                let after = lower(px, s, t);
-                let dl = color::lab(px)[0] - color::lab(after)[0];
-                if dl >= 1.0 {
-                    summary.toned_px += 1;
-                    sum_dl += dl;
-                    max_dl = max_dl.max(dl);
-                }
-                edits.push((i as u32, s, t));
+                edits.push((i as u32, s, target(i, base)));
+                colours.push((i as u32, px));
             }
         }
         edits.sort_unstable_by_key(|e| e.0);
-        if summary.toned_px > 0 {
-            summary.mean_delta_l = sum_dl / summary.toned_px as f32;
-            summary.max_delta_l = max_dl;
-        }
-        RimLight { edits, summary }
+        colours.sort_unstable_by_key(|e| e.0);
+        let mut rim = RimLight {
+            edits,
+            colours: colours.into_iter().map(|c| c.1).collect(),
+            summary: none.summary,
+        };
+        rim.summarise();
+        rim
     }
 
     /// Applies `rim` to the foreground colours of the partly transparent pixels (the solid
