@@ -356,6 +356,26 @@ impl Engine {
     }
 }
 
+/// Which share of the rim-light edit a verification attempt tries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RimTry {
+    Full,
+    /// Without it, once, to see whether it caused a breach.
+    Without,
+    Half,
+    Off,
+}
+
+impl RimTry {
+    fn as_str(self) -> &'static str {
+        match self {
+            RimTry::Full => "full",
+            RimTry::Half => "half",
+            RimTry::Without | RimTry::Off => "none",
+        }
+    }
+}
+
 /// Output base names: the input's stem, sanitised; inputs with the same stem get `-2`, `-3`, …
 /// in input order (folders are listed sorted), so reruns give the same names.
 fn name_jobs(inputs: &[PathBuf], out_dir: &Path) -> Vec<Job> {
@@ -800,12 +820,19 @@ fn make_headshots(
             let mut strength = stages.retouch_strength;
             let mut attempts = Vec::new();
             // The rim-light edit is the first thing given up when a result breaks a bound.
-            let mut rim = rim.filter(|r| r.summary().toned_px > 0);
-            let mut rim_halved = false;
+            // The rim-light edit, at full and half strength; see the loop for which is delivered.
+            let full_rim = rim.filter(|r| r.summary().toned_px > 0);
+            let half_rim = full_rim.as_ref().map(|r| r.scaled(0.5));
+            let mut rim_try = RimTry::Full;
+            let rim_of = |t: RimTry| match t {
+                RimTry::Full => full_rim.as_ref(),
+                RimTry::Half => half_rim.as_ref(),
+                RimTry::Without | RimTry::Off => None,
+            };
             let (retouched, applied, verdict) = loop {
                 let params = trueshot_retouch::Params::scaled(level, strength);
                 let (mut retouched, applied) = trueshot_retouch::retouch(&toned, &lm, &params);
-                if let Some(rim) = &rim {
+                if let Some(rim) = rim_of(rim_try) {
                     rim.apply(&mut retouched);
                 }
                 let (Some(verifier), Some(original)) = (&stages.verifier, &original) else {
@@ -831,13 +858,35 @@ fn make_headshots(
                     "retouch": applied_json(&applied),
                     "measures": measures_json(&m),
                     "breaches": breaches_json(&breaches),
-                    "rim_light": rim.as_ref().map(|_| if rim_halved { "half" } else { "full" }),
+                    "rim_light": rim_of(rim_try).map(|_| rim_try.as_str()),
                 }));
-                if let (false, Some(r)) = (breaches.is_empty(), &rim) {
-                    // Half the strength first, then none.
-                    rim = (!rim_halved).then(|| r.scaled(0.5));
-                    rim_halved = true;
-                    continue;
+                // A breach with the rim-light edit: measured again without it. If that passes,
+                // the edit caused it and half of it is tried (then none); if not, the edit stays
+                // and the retouch is weakened as always.
+                let breached = !breaches.is_empty();
+                if full_rim.is_some() {
+                    match (rim_try, breached) {
+                        (RimTry::Full, true) => {
+                            rim_try = RimTry::Without;
+                            continue;
+                        }
+                        (RimTry::Without, false) => {
+                            rim_try = RimTry::Half;
+                            continue;
+                        }
+                        (RimTry::Half, true) => {
+                            rim_try = RimTry::Off;
+                            continue;
+                        }
+                        (RimTry::Without, true) => {
+                            rim_try = if level.weaker().is_some() {
+                                RimTry::Full
+                            } else {
+                                RimTry::Off
+                            };
+                        }
+                        _ => {}
+                    }
                 }
                 match level.weaker() {
                     Some(weaker) if !breaches.is_empty() => {
@@ -847,13 +896,14 @@ fn make_headshots(
                     _ => break (retouched, applied, Some((m, breaches))),
                 }
             };
+            let rim = rim_of(rim_try);
             // Only the delivered retouch is composited.
             let headshot = match cut.as_mut() {
                 Some(c) => {
                     c.image = retouched;
                     // The edge's foreground colours get the rim-light edit the headshot got (the
                     // cutout shows the same person).
-                    if let Some(rim) = &rim {
+                    if let Some(rim) = rim {
                         c.tone_rim(rim);
                     }
                     if let (Some(backdrop), Some(painted)) = (&backdrop, painted) {
@@ -870,7 +920,7 @@ fn make_headshots(
                             "partial_alpha_fraction": r3(q.partial_alpha_fraction),
                             "person_fraction": r3(q.person_fraction),
                             "defringed_edge_px": c.defringed,
-                            "rim_light": rim.as_ref().map(|r| {
+                            "rim_light": rim.map(|r| {
                                 let s = r.summary();
                                 json!({
                                     "toned_px": s.toned_px,
