@@ -226,23 +226,29 @@ pub(crate) fn pt(p: trueshot_geom::Point) -> Value {
     json!([r1(p.x), r1(p.y)])
 }
 
+/// A face as every report and the API give it (photo pixels of the upright photo): box, eyes,
+/// chin, crown (and where it was found), head pose and the detector's score.
+pub(crate) fn face_json(f: &trueshot_vision::Face) -> Value {
+    json!({
+        "bbox": [r1(f.bbox.x), r1(f.bbox.y), r1(f.bbox.w), r1(f.bbox.h)],
+        "score": r3(f.score),
+        "eyes": { "right": pt(f.right_eye.iris_center), "left": pt(f.left_eye.iris_center) },
+        "chin": pt(f.chin),
+        "crown": pt(f.crown()),
+        "crown_from": match f.crown_source {
+            Some(trueshot_vision::CrownSource::Mask) => "person mask",
+            Some(trueshot_vision::CrownSource::CutOff) => "cut off by the photo's top edge",
+            _ => "estimated from the face mesh",
+        },
+        "pose": { "yaw": r1(f.pose.yaw), "pitch": r1(f.pose.pitch), "roll": r1(f.pose.roll) },
+    })
+}
+
 fn to_json(path: &Path, report: &Result<Report, String>) -> Value {
     match report {
         Err(e) => json!({ "path": path, "error": e }),
         Ok(r) => {
-            let faces: Vec<Value> = r
-                .faces
-                .iter()
-                .map(|f| {
-                    json!({
-                        "bbox": [r1(f.bbox.x), r1(f.bbox.y), r1(f.bbox.w), r1(f.bbox.h)],
-                        "score": r3(f.score),
-                        "eyes": { "left": pt(f.left_eye.iris_center), "right": pt(f.right_eye.iris_center) },
-                        "chin": pt(f.chin),
-                        "pose": { "yaw": r1(f.pose.yaw), "pitch": r1(f.pose.pitch), "roll": r1(f.pose.roll) },
-                    })
-                })
-                .collect();
+            let faces: Vec<Value> = r.faces.iter().map(face_json).collect();
             let body = r.body.as_ref().map(|b| {
                 let joints: serde_json::Map<String, Value> = [
                     joint::LEFT_SHOULDER,

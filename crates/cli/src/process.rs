@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::check::{pt, r1, r3};
+use crate::check::{r1, r3};
 use anyhow::{Context, Result};
 use clap::Args;
 use image::RgbImage;
@@ -597,18 +597,7 @@ fn make_headshots(
     let mut rendered: BTreeMap<String, RgbImage> = BTreeMap::new();
 
     if let Some(face) = scene.faces.first() {
-        report["main_face"] = json!({
-            "bbox": [r1(face.bbox.x), r1(face.bbox.y), r1(face.bbox.w), r1(face.bbox.h)],
-            "eyes": { "right": pt(face.right_eye.iris_center), "left": pt(face.left_eye.iris_center) },
-            "chin": pt(face.chin),
-            "crown": pt(face.crown()),
-            "crown_from": match face.crown_source {
-                Some(trueshot_vision::CrownSource::Mask) => "person mask",
-                Some(trueshot_vision::CrownSource::CutOff) => "cut off by the photo's top edge",
-                _ => "estimated from the face mesh",
-            },
-            "pose": { "yaw": r1(face.pose.yaw), "pitch": r1(face.pose.pitch), "roll": r1(face.pose.roll) },
-        });
+        report["main_face"] = crate::check::face_json(face);
         let failed_check = findings.iter().find(|f| f.status == Status::Fail).cloned();
         let (photo_w, photo_h) = (image.width(), image.height());
         // Matting runs once, on the part of the photo the headshots show. It runs before the
@@ -1742,9 +1731,14 @@ fn write_thumbnail(image: &RgbImage, out_dir: &Path, name: &str) -> Result<()> {
 /// One row per photo and variant. Fields are quoted and spreadsheet formulas neutralised as in
 /// the team export (a photo named `=…` must not become a formula in `summary.csv`).
 fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
-    let mut csv = String::from(
-        "input,name,status,worst,faces,variant,variant_status,file,eye_line,eye_to_chin,center_x,roll_after,crown_crop,in_tolerance,upscale,retouch,verification,identity_distance,landmark_drift,texture_kept,eye_white_l_rise,skin_lightness_shift,skin_hue_chroma_delta_e,age_change_years,clothing_delta_e,message\n",
-    );
+    let mut csv = crate::serve::export::csv_writer();
+    csv.write_record(
+        "input,name,status,worst,faces,variant,variant_status,file,eye_line,eye_to_chin,center_x,roll_after,crown_crop,in_tolerance,upscale,retouch,verification,identity_distance,landmark_drift,texture_kept,eye_white_l_rise,skin_lightness_shift,skin_hue_chroma_delta_e,age_change_years,clothing_delta_e,message"
+            .split(','),
+    )?;
+    let mut row = |fields: &[String]| {
+        csv.write_record(fields.iter().map(|f| crate::serve::export::neutralised(f)))
+    };
     let s = |v: &Value| match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
@@ -1774,19 +1768,13 @@ fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
                 .unwrap_or_default()
         };
         if variants.is_empty() {
-            let row: Vec<String> = base
+            let fields: Vec<String> = base
                 .iter()
                 .cloned()
                 .chain(std::iter::repeat_n(String::new(), 20))
                 .chain([message.clone()])
                 .collect();
-            csv.push_str(
-                &row.iter()
-                    .map(|f| crate::serve::export::csv_field(f))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            csv.push('\n');
+            row(&fields)?;
         }
         for v in variants {
             let m = if v["status"] == "rejected" {
@@ -1794,7 +1782,7 @@ fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
             } else {
                 message.clone()
             };
-            let row: Vec<String> = base
+            let fields: Vec<String> = base
                 .iter()
                 .cloned()
                 .chain([
@@ -1826,16 +1814,14 @@ fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
                 )
                 .chain([m])
                 .collect();
-            csv.push_str(
-                &row.iter()
-                    .map(|f| crate::serve::export::csv_field(f))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            csv.push('\n');
+            row(&fields)?;
         }
     }
-    write_atomic(out_dir, "summary.csv", csv.as_bytes())?;
+    drop(row);
+    let bytes = csv
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("summary.csv: {e}"))?;
+    write_atomic(out_dir, "summary.csv", &bytes)?;
     Ok(())
 }
 

@@ -711,15 +711,7 @@ pub fn check_frame(
         .iter()
         .map(crate::process::finding_json)
         .collect();
-    let face = r.faces.first().map(|f| {
-        use crate::check::{pt, r1};
-        json!({
-            "bbox": [r1(f.bbox.x), r1(f.bbox.y), r1(f.bbox.w), r1(f.bbox.h)],
-            "eyes": { "left": pt(f.left_eye.iris_center), "right": pt(f.right_eye.iris_center) },
-            "chin": pt(f.chin),
-            "pose": { "yaw": r1(f.pose.yaw), "pitch": r1(f.pose.pitch), "roll": r1(f.pose.roll) },
-        })
-    });
+    let face = r.faces.first().map(crate::check::face_json);
     let v = guide.primary();
     Ok(json!({
         "width": r.width,

@@ -20,9 +20,19 @@ pub fn team_zip<W: std::io::Write + std::io::Seek>(
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .unix_permissions(0o644);
-    let mut csv = String::from(
-        "email,photo,variant,file,verification,identity_distance,age_change_years,approved_by,approved_at,comment\n",
-    );
+    let mut csv = csv_writer();
+    csv.write_record([
+        "email",
+        "photo",
+        "variant",
+        "file",
+        "verification",
+        "identity_distance",
+        "age_change_years",
+        "approved_by",
+        "approved_at",
+        "comment",
+    ])?;
     for photo in photos.iter().filter(|p| p.status() == "approved") {
         let report: Value = photo
             .report
@@ -51,8 +61,8 @@ pub fn team_zip<W: std::io::Write + std::io::Seek>(
                 }
             };
             let m = &v["verification"]["measures"];
-            csv.push_str(
-                &[
+            csv.write_record(
+                [
                     photo.owner.email.as_str(),
                     &photo.name,
                     v["name"].as_str().unwrap_or(""),
@@ -64,16 +74,17 @@ pub fn team_zip<W: std::io::Write + std::io::Seek>(
                     photo.review_at.as_deref().unwrap_or(""),
                     photo.review_comment.as_deref().unwrap_or(""),
                 ]
-                .map(csv_field)
-                .join(","),
-            );
-            csv.push('\n');
+                .map(neutralised),
+            )?;
         }
         zip.start_file(format!("{prefix}-report.json"), options)?;
         zip.write_all(serde_json::to_string_pretty(&report)?.as_bytes())?;
     }
     zip.start_file("team.csv", options)?;
-    zip.write_all(csv.as_bytes())?;
+    zip.write_all(
+        &csv.into_inner()
+            .map_err(|e| anyhow::anyhow!("team.csv: {e}"))?,
+    )?;
     Ok(zip.finish()?)
 }
 
@@ -92,18 +103,19 @@ fn folder_name(email: &str) -> String {
     s.trim_start_matches('.').to_string()
 }
 
-/// A CSV field: quoted when it holds a comma, quote or line break, and a leading `=`, `+`, `-`
-/// or `@` that is not a number neutralised with `'`, so that no spreadsheet runs it as a formula.
-pub(crate) fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() {
+/// A CSV writer into memory (the `csv` crate quotes a field when it must: a comma, quote or
+/// line break in it).
+pub(crate) fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::Writer::from_writer(Vec::new())
+}
+
+/// A CSV field with a leading `=`, `+`, `-` or `@` that is not a number neutralised with `'`, so
+/// that no spreadsheet runs it as a formula.
+pub(crate) fn neutralised(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() {
         format!("'{s}")
     } else {
         s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
 }
 
@@ -113,11 +125,15 @@ mod tests {
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_neutralised() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a, b"), "\"a, b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(csv_field("-0.583"), "-0.583");
+        let mut w = csv_writer();
+        w.write_record(
+            ["plain", "a, b", "say \"hi\"", "=HYPERLINK(1)", "-0.583", ""].map(neutralised),
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(w.into_inner().unwrap()).unwrap(),
+            "plain,\"a, b\",\"say \"\"hi\"\"\",'=HYPERLINK(1),-0.583,\n"
+        );
         assert_eq!(folder_name("../x@y.com"), "_x@y.com");
     }
 }
