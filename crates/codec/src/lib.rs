@@ -757,3 +757,10 @@ mod tests {
         assert!(err.is_input_fault());
     }
 }
+
+/// SHA-256 of bytes, lowercase hex: how reports, credentials and the model cache name a file's
+/// content.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -741,7 +741,7 @@ impl Guideline {
         if let Some((name, text)) = PRESETS.iter().find(|p| p.0 == name_or_path) {
             return Ok(Loaded {
                 guide: Guideline::parse(text, &format!("built-in {name}"))?,
-                sha256: hex(&Sha256::digest(text.as_bytes())),
+                sha256: hex::encode(Sha256::digest(text.as_bytes())),
                 source: format!("built-in {name}"),
                 base_dir: None,
             });
@@ -756,7 +756,7 @@ impl Guideline {
         })?;
         Ok(Loaded {
             guide: Guideline::parse(&text, name_or_path)?,
-            sha256: hex(&Sha256::digest(text.as_bytes())),
+            sha256: hex::encode(Sha256::digest(text.as_bytes())),
             source: name_or_path.to_string(),
             base_dir: path.parent().map(|p| p.to_path_buf()),
         })
@@ -781,10 +781,6 @@ impl Guideline {
         s["title"] = json!("trueshot guideline");
         s
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -75,11 +75,4 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
     }
 }
 
-/// SHA-256 of bytes, lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use trueshot_codec::sha256_hex;

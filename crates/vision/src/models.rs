@@ -119,7 +119,7 @@ impl ModelSpec {
         if let Some(r) = &self.rewrite {
             h.update(format!("rewrite={}", r.join(",")).as_bytes());
         }
-        hex(&h.finalize())
+        hex::encode(h.finalize())
     }
 }
 
@@ -237,13 +237,7 @@ impl ModelStore {
     }
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(d: &[u8]) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use trueshot_codec::sha256_hex;
 
 #[cfg(test)]
 mod tests {
