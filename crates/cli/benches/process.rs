@@ -301,23 +301,7 @@ fn backlit_cutout_three_variants(bencher: divan::Bencher, rim: bool) {
                 trueshot_matte::Cutout::new(headshot.clone(), &matte, &plan.to_output, w, h);
             let painted = backdrop.paint(&cut);
             if rim {
-                let lm = trueshot_retouch::Landmarks::from_face(&f.face, &plan.to_output);
-                let oval: Vec<_> = trueshot_vision::mesh::FACE_OVAL
-                    .iter()
-                    .map(|&i| lm.mesh[i])
-                    .collect();
-                let eye = plan.to_output.apply(
-                    f.face
-                        .right_eye
-                        .iris_center
-                        .midpoint(f.face.left_eye.iris_center),
-                );
-                let chin = plan.to_output.apply(f.face.chin);
-                let face = trueshot_matte::RimFace {
-                    oval: &oval,
-                    eye_y: eye.y,
-                    eye_to_chin: eye.distance(chin),
-                };
+                let face = trueshot_matte::RimFace::of(&f.face, &plan.to_output);
                 let plan = cut.rim_light(headshot, &painted, &face);
                 toned_px += plan.summary().toned_px;
                 plan.apply(&mut cut.image);

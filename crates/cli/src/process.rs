@@ -783,24 +783,10 @@ fn make_headshots(
             let backdrop = replace.then(|| backdrop(&guide.background, stages, &plan));
             let painted = cut.as_ref().zip(backdrop.as_ref()).map(|(c, b)| b.paint(c));
             let rim = cut.as_ref().zip(painted.as_ref()).map(|(c, bg)| {
-                let oval: Vec<_> = trueshot_vision::mesh::FACE_OVAL
-                    .iter()
-                    .map(|&i| lm.mesh[i])
-                    .collect();
-                let eye = plan.to_output.apply(
-                    face.right_eye
-                        .iris_center
-                        .midpoint(face.left_eye.iris_center),
-                );
-                let chin = plan.to_output.apply(face.chin);
                 c.rim_light(
                     &toned,
                     bg,
-                    &trueshot_matte::RimFace {
-                        oval: &oval,
-                        eye_y: eye.y,
-                        eye_to_chin: eye.distance(chin),
-                    },
+                    &trueshot_matte::RimFace::of(face, &plan.to_output),
                 )
             });
             let cut_ms = cut_ms + t.elapsed().as_secs_f32() * 1e3;
@@ -1817,7 +1803,6 @@ fn write_summary(out_dir: &Path, reports: &[(Value, bool)]) -> Result<()> {
             row(&fields)?;
         }
     }
-    drop(row);
     let bytes = csv
         .into_inner()
         .map_err(|e| anyhow::anyhow!("summary.csv: {e}"))?;

@@ -43,13 +43,32 @@ const MAX_LIFT: f32 = 0.3;
 const STRENGTH: f32 = 0.85;
 
 /// The face, in the headshot's pixels.
-pub struct RimFace<'a> {
+pub struct RimFace {
     /// The face outline (`trueshot_vision::mesh::FACE_OVAL` points, in order around the face).
-    pub oval: &'a [Point],
+    pub oval: Vec<Point>,
     /// Row of the eyes.
     pub eye_y: f32,
     /// Eye-to-chin distance in pixels.
     pub eye_to_chin: f32,
+}
+
+impl RimFace {
+    /// `face` (found in the photo) in a headshot made from it by `photo_to_output`.
+    pub fn of(face: &trueshot_vision::Face, photo_to_output: &trueshot_geom::Affine) -> RimFace {
+        let eye = photo_to_output.apply(
+            face.right_eye
+                .iris_center
+                .midpoint(face.left_eye.iris_center),
+        );
+        RimFace {
+            oval: trueshot_vision::mesh::FACE_OVAL
+                .iter()
+                .map(|&i| photo_to_output.apply(face.mesh[i].xy()))
+                .collect(),
+            eye_y: eye.y,
+            eye_to_chin: eye.distance(photo_to_output.apply(face.chin)),
+        }
+    }
 }
 
 /// The planned edit: for each pixel, the share `s` of its excess over `target` (the person's
@@ -322,7 +341,7 @@ impl Cutout {
                     wx0 as f32 + ((q % gw) as f32 + 0.5) * m as f32,
                     wy0 as f32 + ((q / gw) as f32 + 0.5) * m as f32,
                 );
-                inside(face.oval, c)
+                inside(&face.oval, c)
             })
             .collect();
         let to_face = distance_outside(&inside_face, gw, gh);
