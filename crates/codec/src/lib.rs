@@ -728,6 +728,13 @@ fn tiff_has_second_ifd(b: &[u8]) -> bool {
     matches!(u32_at(next_at), Some(n) if n != 0)
 }
 
+/// SHA-256 of bytes, lowercase hex: how reports, credentials and the model cache name a file's
+/// content.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -756,11 +763,4 @@ mod tests {
         let err = decode_bytes(png, Path::new("t.png"), &Limits::default()).unwrap_err();
         assert!(err.is_input_fault());
     }
-}
-
-/// SHA-256 of bytes, lowercase hex: how reports, credentials and the model cache name a file's
-/// content.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }
