@@ -794,7 +794,6 @@ fn make_headshots(
             let mut level = requested;
             let mut strength = stages.retouch_strength;
             let mut attempts = Vec::new();
-            // The rim-light edit is the first thing given up when a result breaks a bound.
             // The rim-light edit, at full and half strength; see the loop for which is delivered.
             let full_rim = rim.filter(|r| r.summary().toned_px > 0);
             let half_rim = full_rim.as_ref().map(|r| r.scaled(0.5));

@@ -1,22 +1,26 @@
 //! Rim light from the old background, toned toward the new backdrop.
 //!
 //! A person photographed in front of a window or a bright lamp carries that light on their
-//! outline: a bright crescent along the jaw, a line down the cheek, a pale edge on a dark suit.
+//! outline: a bright crescent along the jaw, a pale line down the cheek or the neck.
 //! In front of the window it reads as light. In front of a new, darker backdrop there is no
 //! light to explain it, and it reads as a cut-out error. A photographer compositing by hand tones
 //! that spill down to what the new backdrop would cast.
 //!
 //! This is an edit of the person's pixels, so it is bounded and measured:
-//! - only in the edge band (within [`BAND`] of the eye-to-chin distance of the person's outline,
-//!   or of the jaw line, where backlight lies on the jaw above the shaded neck), below the eyes;
-//! - only where the old background near the pixel is clearly brighter than the person's own
-//!   colour there (backlight), and brighter than the new backdrop;
-//! - only the part of a pixel's colour above the person's local colour (the excess) is lowered,
-//!   in proportion to how much darker the new backdrop is than the old background there; a pixel
-//!   never becomes darker than the person's local colour, and its hue is that of the excess;
+//! - only in the edge band (within [`BAND`] of the eye-to-chin distance of the person's outline
+//!   near the face, or of the jaw line, where backlight lies on the jaw above the shaded neck),
+//!   below the eyes;
+//! - only where a light lies in the old background nearby (its brightest cell within 0.35
+//!   eye-to-chin) that is brighter than the face's lit skin and about as bright as the pixel;
+//! - only pixels brighter than the face's lit skin and paler than the skin (a lit ear or cheek is
+//!   neither);
+//! - at most [`STRENGTH`] of the pixel's excess over a target (the person's local colour plus a
+//!   little of the backdrop's colour, what it could cast) is taken away, per channel, so a pixel
+//!   never becomes darker than the target; the strength is smoothed, so the edit has no outline;
 //! - the caller applies it before verification (identity, landmarks, skin colour are checked on
-//!   the edited headshot like any retouch) and records [`RimLight::summary`] in the report and
-//!   the content credentials.
+//!   the edited headshot like any retouch), halves or drops it when it causes a breach
+//!   ([`RimLight::scaled`]), and records [`RimLight::summary`] in the report and the content
+//!   credentials.
 
 use image::RgbImage;
 use trueshot_geom::Point;
@@ -364,8 +368,8 @@ impl Cutout {
         if in_band.iter().all(|&b| b <= 0.0) {
             return none;
         }
-        // The person's local colour: solid person pixels outside the band; the old background's
-        // local colour, from a wider neighbourhood.
+        // The person's local colour: the mean of their solid pixels outside the band within 0.15
+        // eye-to-chin.
         let mut person_sums: [Vec<f32>; 4] = std::array::from_fn(|c| sums[c].clone());
         for (q, &b) in in_band.iter().enumerate() {
             if b > 0.0 {
@@ -538,16 +542,16 @@ impl Cutout {
                     continue;
                 };
                 let t = target(i, base);
-                let y = luminance(px);
+                let lum = luminance(px);
                 strength.data[j] = STRENGTH
                     * smoothstep(
                         START,
                         FULL,
-                        y / (lit * luminance(t) / luminance(base).max(1e-3)),
+                        lum / (lit * luminance(t) / luminance(base).max(1e-3)),
                     )
                     * (1.0 - smoothstep(0.6, 0.9, saturation(px) / skin_saturation))
                     * smoothstep(1.0, BACKLIT, light / lit)
-                    * smoothstep(0.4, 0.8, light / y.max(1e-4))
+                    * smoothstep(0.4, 0.8, light / lum.max(1e-4))
                     * weight;
             }
         }
