@@ -161,6 +161,18 @@ struct Framed {
     size: (u32, u32),
 }
 
+impl Framed {
+    /// The part of the photo the three headshots share (where the matting net runs).
+    fn region(&self) -> [f32; 4] {
+        let outs: Vec<_> = self
+            .plans
+            .iter()
+            .map(|p| (p.to_output, p.width, p.height))
+            .collect();
+        trueshot_matte::region(&outs, self.size.0, self.size.1).unwrap()
+    }
+}
+
 fn framed() -> &'static Framed {
     static S: OnceLock<Framed> = OnceLock::new();
     S.get_or_init(|| framed_from(photo_12mp()))
@@ -211,13 +223,7 @@ struct MattingSetup {
 fn matting_setup() -> &'static MattingSetup {
     static S: OnceLock<MattingSetup> = OnceLock::new();
     S.get_or_init(|| {
-        let f = framed();
-        let outs: Vec<_> = f
-            .plans
-            .iter()
-            .map(|p| (p.to_output, p.width, p.height))
-            .collect();
-        let region = trueshot_matte::region(&outs, f.size.0, f.size.1).unwrap();
+        let region = framed().region();
         let matting =
             trueshot_vision::Matting::load(&ModelStore::new(ModelStore::default_dir())).unwrap();
         matting.prepare(region).unwrap(); // ONNX Runtime session, or tract plan for this size
@@ -279,13 +285,7 @@ fn backlit_cutout_three_variants(bencher: divan::Bencher, rim: bool) {
     let f = backlit();
     let matting =
         trueshot_vision::Matting::load(&ModelStore::new(ModelStore::default_dir())).unwrap();
-    let outs: Vec<_> = f
-        .plans
-        .iter()
-        .map(|p| (p.to_output, p.width, p.height))
-        .collect();
-    let region = trueshot_matte::region(&outs, f.size.0, f.size.1).unwrap();
-    let matte = trueshot_matte::seed(&matting.matte(&f.view, region).unwrap(), None);
+    let matte = trueshot_matte::seed(&matting.matte(&f.view, f.region()).unwrap(), None);
     let (w, h) = f.size;
     let backdrop = trueshot_matte::Backdrop::Gradient {
         from: [0xB9, 0xBD, 0xC2],
