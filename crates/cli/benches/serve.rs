@@ -27,7 +27,7 @@ fn bench() -> &'static Bench {
     B.get_or_init(|| {
         let store = trueshot_vision::ModelStore::new(trueshot_vision::ModelStore::default_dir());
         let engine =
-            trueshot::process::Engine::load(&store, &trueshot::credentials::SignArgs::default())
+            trueshot_pipeline::Engine::load(&store, trueshot_pipeline::Signing::test().unwrap())
                 .expect("models fetched");
         let data =
             std::env::temp_dir().join(format!("trueshot-bench-serve-{}", std::process::id()));

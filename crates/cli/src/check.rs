@@ -5,10 +5,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::{json, Value};
-use trueshot_assess::{assess, check_unit, overall, Finding};
-use trueshot_codec::{decode_bytes_reduced, decode_file_reduced, Limits};
+use trueshot_assess::check_unit;
+use trueshot_codec::{decode_file_reduced, Limits};
 use trueshot_guide::{Guideline, Status};
-use trueshot_vision::{joint, Face, PerceiveOptions, Perception, PhotoView, ANALYSIS_LONG_SIDE};
+use trueshot_pipeline::check::{check_bytes, judge, Report};
+use trueshot_pipeline::json::{pt, r3};
+use trueshot_pipeline::report::FaceReport;
+use trueshot_vision::{joint, Perception, ANALYSIS_LONG_SIDE};
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -81,105 +84,21 @@ pub fn run(args: &CheckArgs, store: &trueshot_vision::ModelStore) -> Result<u8> 
     Ok(code)
 }
 
-pub struct Report {
-    pub width: u32,
-    pub height: u32,
-    pub faces: Vec<Face>,
-    pub body: Option<trueshot_vision::Body>,
-    pub findings: Vec<Finding>,
-    pub notes: Vec<String>,
-    pub worst: Status,
-}
-
 fn check_one(path: &Path, perception: &Perception, guide: &Guideline) -> Result<Report, String> {
     // `check` needs only the analysis copy: a big JPEG is decoded at 1/2–1/8 size.
     let limits = Limits::default();
     let small =
         std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= limits.max_file_bytes);
     match small.then(|| std::fs::read(path)) {
-        Some(Ok(bytes)) => check_bytes(&bytes, path, perception, guide, &limits, false),
+        Some(Ok(bytes)) => {
+            check_bytes(&bytes, path, perception, guide, &limits, false).map_err(|e| e.to_string())
+        }
         _ => {
             let photo = decode_file_reduced(path, &limits, ANALYSIS_LONG_SIDE)
                 .map_err(|e| e.to_string())?;
-            judge(photo, None, path, perception, guide, false)
+            judge(photo, None, path, perception, guide, false).map_err(|e| e.to_string())
         }
     }
-}
-
-/// Checks a photo held in memory (`name` is only for messages). `live`: a video frame of the
-/// person in front of the camera (the web page's live guidance), where distant faces are not
-/// searched for and every millisecond counts.
-pub fn check_bytes(
-    bytes: &[u8],
-    name: &Path,
-    perception: &Perception,
-    guide: &Guideline,
-    limits: &Limits,
-    live: bool,
-) -> Result<Report, String> {
-    // The bytes are also screened for a declaration that generative AI made the photo.
-    let photo =
-        decode_bytes_reduced(bytes, name, limits, ANALYSIS_LONG_SIDE).map_err(|e| e.to_string())?;
-    judge(
-        photo,
-        trueshot_provenance::screen(bytes),
-        name,
-        perception,
-        guide,
-        live,
-    )
-}
-
-fn judge(
-    photo: trueshot_codec::DecodedPhoto,
-    ai: Option<trueshot_provenance::AiDeclaration>,
-    path: &Path,
-    perception: &Perception,
-    guide: &Guideline,
-    live: bool,
-) -> Result<Report, String> {
-    let (full_w, full_h) = photo.full_size();
-    let view = PhotoView::with_full_size(&photo.image, full_w, full_h)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let scene = perception
-        .perceive(
-            &view,
-            &PerceiveOptions {
-                // The top of the hair: the framing planner keeps it in the frame.
-                crown: true,
-                far_faces: !live,
-                ..PerceiveOptions::default()
-            },
-        )
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut findings = assess(&view, &scene, guide);
-    // Room around the head is judged by the framing planner, as `process` will frame the photo.
-    trueshot_frame::judge_room(&mut findings, &scene, guide);
-    if let Some(ai) = &ai {
-        findings.insert(
-            0,
-            crate::credentials::ai_finding(
-                ai,
-                guide.provenance.ai_inputs == trueshot_guide::AiInputs::Refuse,
-            ),
-        );
-    }
-    let worst = overall(&findings);
-    let mut notes = photo.notes;
-    if scene.faces.len() > 1 {
-        notes.push(
-            "several faces: the largest, most central one is taken as the main subject".into(),
-        );
-    }
-    Ok(Report {
-        width: scene.width,
-        height: scene.height,
-        faces: scene.faces,
-        body: scene.body,
-        findings,
-        notes,
-        worst,
-    })
 }
 
 pub(crate) fn expand(inputs: &[PathBuf]) -> Vec<PathBuf> {
@@ -216,39 +135,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-pub(crate) fn r1(v: f32) -> f64 {
-    (f64::from(v) * 10.0).round() / 10.0
-}
-pub(crate) fn r3(v: f32) -> f64 {
-    (f64::from(v) * 1000.0).round() / 1000.0
-}
-pub(crate) fn pt(p: trueshot_geom::Point) -> Value {
-    json!([r1(p.x), r1(p.y)])
-}
-
-/// A face as every report and the API give it (photo pixels of the upright photo): box, eyes,
-/// chin, crown (and where it was found), head pose and the detector's score.
-pub(crate) fn face_json(f: &trueshot_vision::Face) -> Value {
-    json!({
-        "bbox": [r1(f.bbox.x), r1(f.bbox.y), r1(f.bbox.w), r1(f.bbox.h)],
-        "score": r3(f.score),
-        "eyes": { "right": pt(f.right_eye.iris_center), "left": pt(f.left_eye.iris_center) },
-        "chin": pt(f.chin),
-        "crown": pt(f.crown()),
-        "crown_from": match f.crown_source {
-            Some(trueshot_vision::CrownSource::Mask) => "person mask",
-            Some(trueshot_vision::CrownSource::CutOff) => "cut off by the photo's top edge",
-            _ => "estimated from the face mesh",
-        },
-        "pose": { "yaw": r1(f.pose.yaw), "pitch": r1(f.pose.pitch), "roll": r1(f.pose.roll) },
-    })
-}
-
 fn to_json(path: &Path, report: &Result<Report, String>) -> Value {
     match report {
         Err(e) => json!({ "path": path, "error": e }),
         Ok(r) => {
-            let faces: Vec<Value> = r.faces.iter().map(face_json).collect();
+            let faces: Vec<Value> = r.faces.iter().map(|f| json!(FaceReport::from(f))).collect();
             let body = r.body.as_ref().map(|b| {
                 let joints: serde_json::Map<String, Value> = [
                     joint::LEFT_SHOULDER,

@@ -12,8 +12,8 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use trueshot::process::Engine;
 use trueshot::serve::{auth, db::Role, App, Config};
+use trueshot_pipeline::Engine;
 
 mod common;
 use common::root;
@@ -25,7 +25,7 @@ fn engine() -> Arc<Engine> {
             let store =
                 trueshot_vision::ModelStore::new(trueshot_vision::ModelStore::default_dir());
             Arc::new(
-                Engine::load(&store, &trueshot::credentials::SignArgs::default())
+                Engine::load(&store, trueshot_pipeline::Signing::test().unwrap())
                     .expect("models fetched (scripts/test does it)"),
             )
         })

@@ -307,12 +307,22 @@ impl BackgroundMode {
 }
 
 /// Pass, warn or fail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
     Warn,
     Fail,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
 }
 
 /// One limit: `{ most = true, warn = 8.0, fail = 15.0 }`. `most = true`: the value may be at most

@@ -77,6 +77,7 @@ impl RimFace {
 
 /// The planned edit: for each pixel, the share `s` of its excess over `target` (the person's
 /// local colour, a little lifted) that is taken away, per channel (linear light).
+#[derive(Clone)]
 pub struct RimLight {
     edits: Vec<(u32, f32, [f32; 3])>,
     /// Each edited pixel's colour before the edit (for the summary).

@@ -31,6 +31,16 @@ pub enum Edge {
 
 impl Edge {
     pub const ALL: [Edge; 4] = [Edge::Top, Edge::Bottom, Edge::Left, Edge::Right];
+
+    /// The edge's name as reports spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Edge::Top => "top",
+            Edge::Bottom => "bottom",
+            Edge::Left => "left",
+            Edge::Right => "right",
+        }
+    }
 }
 
 /// Largest mean and largest single CIEDE2000 difference of a band's block means from its smooth

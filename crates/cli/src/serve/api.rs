@@ -693,11 +693,11 @@ async fn check(
 /// guideline wants the eyes.
 pub fn check_frame(
     bytes: &[u8],
-    engine: &crate::process::Engine,
+    engine: &trueshot_pipeline::Engine,
     guide: &trueshot_guide::Guideline,
     limits: &Limits,
 ) -> Result<Value, ApiError> {
-    let r = crate::check::check_bytes(
+    let r = trueshot_pipeline::check::check_bytes(
         bytes,
         Path::new("frame"),
         engine.perception(),
@@ -705,13 +705,19 @@ pub fn check_frame(
         limits,
         true,
     )
-    .map_err(|e| ApiError::unprocessable(e.strip_prefix("frame: ").unwrap_or(&e).to_string()))?;
+    .map_err(|e| {
+        let e = e.to_string();
+        ApiError::unprocessable(e.strip_prefix("frame: ").unwrap_or(&e).to_string())
+    })?;
     let findings: Vec<Value> = r
         .findings
         .iter()
-        .map(crate::process::finding_json)
+        .map(|f| json!(trueshot_pipeline::report::FindingReport::from(f)))
         .collect();
-    let face = r.faces.first().map(crate::check::face_json);
+    let face = r
+        .faces
+        .first()
+        .map(|f| json!(trueshot_pipeline::report::FaceReport::from(f)));
     let v = guide.primary();
     Ok(json!({
         "width": r.width,

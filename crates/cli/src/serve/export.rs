@@ -5,6 +5,8 @@ use std::io::Write;
 
 use serde_json::Value;
 
+use trueshot_pipeline::batch::{csv_writer, neutralised};
+
 use super::db::Photo;
 use super::App;
 
@@ -101,22 +103,6 @@ fn folder_name(email: &str) -> String {
         })
         .collect();
     s.trim_start_matches('.').to_string()
-}
-
-/// A CSV writer into memory (the `csv` crate quotes a field when it must: a comma, quote or
-/// line break in it).
-pub(crate) fn csv_writer() -> csv::Writer<Vec<u8>> {
-    csv::Writer::from_writer(Vec::new())
-}
-
-/// A CSV field with a leading `=`, `+`, `-` or `@` that is not a number neutralised with `'`, so
-/// that no spreadsheet runs it as a formula.
-pub(crate) fn neutralised(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    }
 }
 
 #[cfg(test)]

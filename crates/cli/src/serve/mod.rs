@@ -1,7 +1,7 @@
 //! `trueshot serve`: the web page and HTTP API for a team.
 //!
 //! - [`App`] is the shared state: the database ([`db`]), the data folder, the loaded nets
-//!   ([`crate::process::Engine`]), the current guideline and the rate limits.
+//!   ([`trueshot_pipeline::Engine`]), the current guideline and the rate limits.
 //! - [`api::router`] maps the HTTP API (documented in `openapi.json`, served at
 //!   `/api/openapi.json`) and the page (`page/`, compiled in) onto handlers.
 //! - [`worker`] threads take uploads from the queue in the database and make the headshots
@@ -31,8 +31,8 @@ use serde_json::{json, Value};
 use trueshot_guide::{Guideline, Loaded};
 use trueshot_vision::models::sha256_hex;
 
-use crate::process::Engine;
 use db::{Db, Role};
+use trueshot_pipeline::{Engine, Overrides, Recipe};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -134,6 +134,9 @@ impl Default for Config {
 /// The guideline the service applies now, parsed, with its text.
 pub struct CurrentGuide {
     pub loaded: Loaded,
+    /// The guideline prepared for the workers (its background photo decoded once), or why it
+    /// cannot be applied (say, a background photo deleted since), which every photo then reports.
+    pub recipe: Result<Recipe, String>,
     pub toml: String,
     pub updated: String,
     pub updated_by: Option<String>,
@@ -206,6 +209,7 @@ impl App {
             config,
             limits: auth::RateLimits::default(),
             guide: RwLock::new(Arc::new(CurrentGuide {
+                recipe: recipe(&loaded),
                 loaded,
                 toml,
                 updated,
@@ -244,6 +248,7 @@ impl App {
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::internal("the guideline was just stored"))?;
         let current = Arc::new(CurrentGuide {
+            recipe: recipe(&loaded),
             loaded,
             toml,
             updated,
@@ -295,6 +300,15 @@ impl App {
     pub fn stopping(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
     }
+}
+
+/// The workers' recipe of a guideline: every variant's "before" frame is made too, for the
+/// page's before/after slider.
+fn recipe(loaded: &Loaded) -> Result<Recipe, String> {
+    let mut recipe =
+        Recipe::new(loaded.clone(), &Overrides::default()).map_err(|e| e.to_string())?;
+    recipe.before_frames = true;
+    Ok(recipe)
 }
 
 /// Reads a guideline sent to the server. A background photo must be a file in
@@ -418,7 +432,7 @@ impl IntoResponse for ApiError {
 /// `trueshot serve`: loads the nets, starts the workers and serves until Ctrl-C or SIGTERM; the
 /// photos being processed then are finished first.
 pub fn run(args: &ServeArgs, store: &trueshot_vision::ModelStore) -> Result<u8> {
-    let engine = Arc::new(Engine::load(store, &args.sign)?);
+    let engine = Arc::new(Engine::load(store, args.sign.load()?)?);
     eprintln!("{}", engine.signer());
     let config = Config {
         max_upload_bytes: usize::try_from(args.max_upload_mb.saturating_mul(1024 * 1024))

@@ -1,5 +1,5 @@
 //! Worker threads: each takes the oldest queued photo from the database, makes its headshots
-//! with the shared [`crate::process::Engine`] and records the outcome.
+//! with the shared [`trueshot_pipeline::Engine`] and records the outcome.
 //!
 //! Plain threads, not async tasks: a photo is about a second of CPU work that would starve the
 //! async runtime's threads (and with them the live checks).
@@ -43,7 +43,7 @@ pub fn stem(name: &str) -> String {
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let safe = crate::process::safe_stem(&stem);
+    let safe = trueshot_pipeline::safe_stem(&stem);
     if safe.is_empty() {
         "photo".into()
     } else {
@@ -54,7 +54,8 @@ pub fn stem(name: &str) -> String {
 fn process(app: &App, photo: &super::db::Photo) {
     let _span = tracing::info_span!("photo", id = photo.id).entered();
     let dir = app.photo_dir(photo.id);
-    let input = dir.join(format!("original.{}", photo.ext));
+    // Messages name the photo as `original.EXT`, never by the server's folders.
+    let original = format!("original.{}", photo.ext);
     let out = dir.join("out");
     let guide = app.guide();
     let started = std::time::Instant::now();
@@ -62,8 +63,7 @@ fn process(app: &App, photo: &super::db::Photo) {
     let _ = std::fs::remove_dir_all(&out);
     // A panic in a stage stays with its photo: the worker records it and goes on.
     let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        app.engine
-            .process(&input, &stem(&photo.name), &guide.loaded, &out)
+        make(app, &guide, &dir.join(&original), &original, &stem(&photo.name), &out)
     }))
     .unwrap_or_else(|_| {
         json!({ "status": "error", "error": "internal error while processing this photo", "outputs": [] })
@@ -103,6 +103,46 @@ fn process(app: &App, photo: &super::db::Photo) {
         }
         Err(e) => tracing::error!("cannot record photo {}: {e}", photo.id),
     }
+}
+
+/// Makes one photo's headshots into `out` with the current guideline; its report.
+fn make(
+    app: &App,
+    guide: &super::CurrentGuide,
+    path: &std::path::Path,
+    original: &str,
+    name: &str,
+    out: &std::path::Path,
+) -> Value {
+    let failed =
+        |error: String| json!({ "name": name, "status": "error", "error": error, "outputs": [] });
+    let recipe = match &guide.recipe {
+        Ok(recipe) => recipe,
+        Err(e) => return failed(e.clone()),
+    };
+    use trueshot_pipeline::Sink;
+    let sink = match trueshot_pipeline::FolderSink::new(out) {
+        Ok(sink) => sink,
+        Err(e) => return failed(e.to_string()),
+    };
+    sink.sweep();
+    let mut outcome = match std::fs::read(path) {
+        Ok(bytes) => {
+            let input = trueshot_pipeline::Input::new(&bytes, original.as_ref(), name);
+            app.engine.process(recipe, &input)
+        }
+        Err(e) => trueshot_pipeline::Outcome::failed(
+            recipe,
+            original.as_ref(),
+            name,
+            trueshot_pipeline::Error::Read(std::io::Error::new(
+                e.kind(),
+                format!("{original}: cannot read: {e}"),
+            )),
+        ),
+    };
+    sink.deliver(&mut outcome);
+    serde_json::to_value(&outcome.report).unwrap_or_default()
 }
 
 /// Flushes every file of an output folder and the folders themselves to the disk.
