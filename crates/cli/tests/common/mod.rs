@@ -1,6 +1,6 @@
 //! Helpers shared by the tests that run the real `trueshot serve` binary.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -9,9 +9,10 @@ use std::time::Duration;
 
 pub const PASSWORD: &str = "correct horse battery";
 
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+pub use photos::{portrait_on_wall, root};
+
+#[path = "photos.rs"]
+mod photos;
 
 pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
@@ -95,20 +96,4 @@ pub fn add_user(data: &Path, email: &str, admin: bool) {
     writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "users add {email}");
-}
-
-/// A 1280×720 camera frame: a real portrait scaled to the frame's height, centred on a plain
-/// wall of colour `wall`.
-pub fn portrait_on_wall(photo: &str, wall: [u8; 3]) -> image::RgbImage {
-    let p = image::open(root().join(photo)).unwrap().to_rgb8();
-    let k = 720.0 / p.height() as f32;
-    let p = image::imageops::resize(
-        &p,
-        (p.width() as f32 * k) as u32,
-        720,
-        image::imageops::FilterType::Triangle,
-    );
-    let mut frame = image::RgbImage::from_pixel(1280, 720, image::Rgb(wall));
-    image::imageops::overlay(&mut frame, &p, (1280 - p.width() as i64) / 2, 0);
-    frame
 }

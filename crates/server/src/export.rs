@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use trueshot_pipeline::batch::{csv_writer, neutralised};
 
-use super::db::Photo;
-use super::App;
+use crate::db::Photo;
+use crate::App;
 
 /// Writes the ZIP into `out` (a temporary file: a large team's export never sits in memory).
 /// Headshots are already compressed JPEG/PNG/WebP, so entries are stored, not deflated: no CPU

@@ -1,7 +1,7 @@
 //! The web service's live check: `POST /api/check` through the whole router (session cookie
 //! lookup, rate limit, decode, perception without the distant-face search, findings, JSON) on a
 //! 1280×720 camera frame of a real portrait. The goal is 60 ms. One request at a time.
-//! Run: `cargo bench -p trueshot --bench serve`.
+//! Run: `cargo bench -p trueshot-server --bench serve`.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use tower::ServiceExt;
-use trueshot::serve::{api, auth, db::Role, App, Config};
+use trueshot_server::{api, auth, db::Role, App, Config};
 
 fn main() {
     divan::main();

@@ -12,9 +12,10 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use trueshot::serve::{auth, db::Role, App, Config};
 use trueshot_pipeline::Engine;
+use trueshot_server::{auth, db::Role, App, Config};
 
+#[path = "../../cli/tests/common/photos.rs"]
 mod common;
 use common::root;
 
@@ -50,9 +51,9 @@ struct Service {
 impl Service {
     fn new(name: &str, config: Config) -> Service {
         let app = App::open(&scratch(name), engine(), config).unwrap();
-        let workers = trueshot::serve::worker::spawn(app.clone(), 1);
+        let workers = trueshot_server::worker::spawn(app.clone(), 1);
         Service {
-            router: trueshot::serve::api::router(app.clone()),
+            router: trueshot_server::api::router(app.clone()),
             app,
             workers,
         }
@@ -658,7 +659,7 @@ async fn the_openapi_document_matches_the_router() {
     }
     // The other way round: every API route in the source is documented. rustfmt may wrap a
     // `.route(` call so that its path starts on the next line: every call must still be read.
-    let source = include_str!("../src/serve/api.rs");
+    let source = include_str!("../src/api.rs");
     let calls: Vec<&str> = source.split(".route(").skip(1).collect();
     assert!(calls.len() >= 25, "{} routes read", calls.len());
     for route in calls {

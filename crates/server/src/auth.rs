@@ -15,8 +15,8 @@ use axum::http::request::Parts;
 use axum::http::{header, Method, StatusCode};
 use trueshot_vision::models::sha256_hex;
 
-use super::db::{Role, User};
-use super::{ApiError, App};
+use crate::db::{Role, User};
+use crate::{ApiError, App};
 
 pub const SESSION_COOKIE: &str = "trueshot_session";
 /// A session lasts a working week.

@@ -24,9 +24,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use trueshot_codec::{decode_bytes_reduced, Limits, SourceFormat};
 
-use super::auth::{self, Caller, Limit};
-use super::db::{Db, Photo, Role};
-use super::{ApiError, App, CurrentGuide};
+use crate::auth::{self, Caller, Limit};
+use crate::db::{Db, Photo, Role};
+use crate::{ApiError, App, CurrentGuide};
 
 /// Days an invite link stays valid.
 pub const INVITE_DAYS: i64 = 7;
@@ -281,7 +281,7 @@ fn secure(app: &App, headers: &HeaderMap) -> bool {
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
 }
 
-fn logged_in(app: &App, user: super::db::User, headers: &HeaderMap) -> Result<Response, ApiError> {
+fn logged_in(app: &App, user: crate::db::User, headers: &HeaderMap) -> Result<Response, ApiError> {
     let token = auth::secret()?;
     let csrf = auth::secret()?;
     app.db
@@ -289,7 +289,7 @@ fn logged_in(app: &App, user: super::db::User, headers: &HeaderMap) -> Result<Re
             &auth::digest(&token),
             user.id,
             &csrf,
-            super::db::unix_now() + auth::SESSION_SECONDS,
+            crate::db::unix_now() + auth::SESSION_SECONDS,
         )
         .map_err(ApiError::internal)?;
     let cookie = auth::session_cookie(Some(&token), secure(app, headers));
@@ -374,7 +374,7 @@ pub fn make_invite(db: &Db, user: i64) -> Result<String, ApiError> {
     db.create_invite(
         &auth::digest(&token),
         user,
-        super::db::unix_now() + INVITE_DAYS * 86_400,
+        crate::db::unix_now() + INVITE_DAYS * 86_400,
     )
     .map_err(ApiError::internal)?;
     Ok(format!("/invite/{token}"))
@@ -657,7 +657,7 @@ async fn validate_guideline(
 ) -> Result<Json<Value>, ApiError> {
     caller.require_admin()?;
     body.check_size()?;
-    let loaded = super::parse_guide(&body.toml, &app.data)?;
+    let loaded = crate::parse_guide(&body.toml, &app.data)?;
     Ok(Json(json!({
         "ok": true,
         "name": loaded.guide.name,
@@ -725,7 +725,7 @@ pub fn check_frame(
         "status": r.worst,
         "faces": r.faces.len(),
         "face": face,
-        "advice": super::worker::advice(&findings),
+        "advice": crate::worker::advice(&findings),
         "findings": findings,
         "target": {
             "eye_line": v.eye_line.map(as_written),
@@ -774,7 +774,7 @@ fn public_report(report: &str) -> Value {
     if let Some(obj) = r.as_object_mut() {
         obj.remove("input");
         if let Some(e) = obj.get("error").and_then(|e| e.as_str()) {
-            let (_, reason, _) = super::worker::outcome(&json!({ "status": "error", "error": e }));
+            let (_, reason, _) = crate::worker::outcome(&json!({ "status": "error", "error": e }));
             obj.insert("error".into(), json!(reason));
         }
     }
@@ -947,7 +947,7 @@ async fn store_upload(
             let _ = std::fs::remove_file(&incoming);
         }
         added.map_err(|e| match e {
-            super::db::AddError::Io(e) => storage_error(e),
+            crate::db::AddError::Io(e) => storage_error(e),
             e => ApiError::internal(e),
         })
     })
@@ -955,7 +955,7 @@ async fn store_upload(
 }
 
 /// Writes an upload durably into `DATA/photos/.incoming/` (a file flushed to the disk) before
-/// the database is touched; [`super::db::Db::add_photo`] then only renames it.
+/// the database is touched; [`crate::db::Db::add_photo`] then only renames it.
 fn write_incoming(data: &Path, ext: &str, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> {
     use std::io::Write;
     let dir = data.join("photos").join(".incoming");
@@ -1205,7 +1205,7 @@ async fn export(State(app): State<Arc<App>>, caller: Caller) -> Result<Response,
             .open(&path)
             .map_err(storage_error)?;
         let _ = std::fs::remove_file(&path);
-        let mut file = super::export::team_zip(&app2, &photos, std::io::BufWriter::new(file))
+        let mut file = crate::export::team_zip(&app2, &photos, std::io::BufWriter::new(file))
             .map_err(ApiError::internal)?
             .into_inner()
             .map_err(|e| ApiError::internal(e.error()))?;

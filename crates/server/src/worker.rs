@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::App;
+use crate::App;
 
 pub fn spawn(app: Arc<App>, n: usize) -> Vec<std::thread::JoinHandle<()>> {
     (0..n)
@@ -51,7 +51,7 @@ pub fn stem(name: &str) -> String {
     }
 }
 
-fn process(app: &App, photo: &super::db::Photo) {
+fn process(app: &App, photo: &crate::db::Photo) {
     let _span = tracing::info_span!("photo", id = photo.id).entered();
     let dir = app.photo_dir(photo.id);
     // Messages name the photo as `original.EXT`, never by the server's folders.
@@ -108,7 +108,7 @@ fn process(app: &App, photo: &super::db::Photo) {
 /// Makes one photo's headshots into `out` with the current guideline; its report.
 fn make(
     app: &App,
-    guide: &super::CurrentGuide,
+    guide: &crate::CurrentGuide,
     path: &std::path::Path,
     original: &str,
     name: &str,
