@@ -228,6 +228,184 @@ fn smoothstep(a: f32, b: f32, x: f32) -> f32 {
     t * t * (3.0 - 2.0 * t)
 }
 
+/// The window around the face the edit is planned in, as cells of `m × m` pixels (for distances
+/// and local colours).
+struct Grid {
+    x0: usize,
+    x1: usize,
+    y0: usize,
+    y1: usize,
+    m: usize,
+    gw: usize,
+    gh: usize,
+}
+
+impl Grid {
+    /// The face, with room for the band, the person's local colour and the light that casts the
+    /// rim around it; nothing above the eyes is edited, and the light is looked for up to 0.4
+    /// eye-to-chin above them.
+    fn around(face: &RimFace, band: f32, w: usize, h: usize) -> Option<Grid> {
+        let reach = 0.4 * face.eye_to_chin + band;
+        let (lo, hi) = face.oval.iter().fold(
+            (
+                Point::new(f32::MAX, f32::MAX),
+                Point::new(f32::MIN, f32::MIN),
+            ),
+            |(lo, hi), p| {
+                (
+                    Point::new(lo.x.min(p.x), lo.y.min(p.y)),
+                    Point::new(hi.x.max(p.x), hi.y.max(p.y)),
+                )
+            },
+        );
+        let clamp = |v: f32, n: usize| v.clamp(0.0, n as f32) as usize;
+        let (x0, x1) = (clamp(lo.x - reach, w), clamp(hi.x + reach, w));
+        let (y0, y1) = (
+            clamp(face.eye_y - 0.4 * face.eye_to_chin, h),
+            clamp(hi.y + reach, h),
+        );
+        if x1 <= x0 || y1 <= y0 {
+            return None;
+        }
+        let m = ((band / 6.0).round() as usize).clamp(2, 8);
+        Some(Grid {
+            x0,
+            x1,
+            y0,
+            y1,
+            m,
+            gw: (x1 - x0).div_ceil(m),
+            gh: (y1 - y0).div_ceil(m),
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.gw * self.gh
+    }
+
+    fn cell(&self, x: usize, y: usize) -> usize {
+        ((y - self.y0) / self.m) * self.gw + (x - self.x0) / self.m
+    }
+
+    /// Pixels in cell `q` (the last row and column of cells may be partial).
+    fn area(&self, q: usize) -> u32 {
+        let (cx, cy) = (q % self.gw, q / self.gw);
+        ((self.x1 - self.x0 - cx * self.m).min(self.m)
+            * (self.y1 - self.y0 - cy * self.m).min(self.m)) as u32
+    }
+
+    fn pixels(&self, q: usize) -> impl Iterator<Item = (usize, usize)> {
+        let (x0, y0) = (
+            self.x0 + (q % self.gw) * self.m,
+            self.y0 + (q / self.gw) * self.m,
+        );
+        let (x1, y1) = ((x0 + self.m).min(self.x1), (y0 + self.m).min(self.y1));
+        (y0..y1).flat_map(move |y| (x0..x1).map(move |x| (x, y)))
+    }
+
+    /// Distances between cells, in pixels, to the nearest cell where `mask` is set.
+    fn distance_to(&self, mask: &[bool]) -> Vec<f32> {
+        distance_outside(mask, self.gw, self.gh)
+            .into_iter()
+            .map(|d| d * self.m as f32)
+            .collect()
+    }
+
+    /// Cells whose pixels lie on the segments of `line` below row `below`.
+    fn on_line(&self, line: &[Point], below: f32) -> Vec<bool> {
+        let mut on = vec![false; self.len()];
+        let n = line.len();
+        for k in 0..n {
+            let (a, b) = (line[k], line[(k + 1) % n]);
+            if a.y < below || b.y < below {
+                continue;
+            }
+            let steps = ((a.x - b.x).hypot(a.y - b.y) / self.m as f32)
+                .ceil()
+                .max(1.0) as usize;
+            for t in 0..=steps {
+                let f = t as f32 / steps as f32;
+                let (x, y) = (a.x + (b.x - a.x) * f, a.y + (b.y - a.y) * f);
+                let (x, y) = (x.max(0.0) as usize, y.max(0.0) as usize);
+                if (self.x0..self.x1).contains(&x) && (self.y0..self.y1).contains(&y) {
+                    on[self.cell(x, y)] = true;
+                }
+            }
+        }
+        on
+    }
+
+    /// Means of cell `planes` over a square of cells `r` pixels around each.
+    fn mean(&self, planes: [Vec<f32>; 4], r: f32) -> [Plane; 4] {
+        let r = ((r / self.m as f32).ceil() as usize).max(1);
+        planes.map(|data| {
+            Plane {
+                width: self.gw,
+                height: self.gh,
+                data,
+            }
+            .box_mean(r)
+        })
+    }
+}
+
+/// What the cells of the window hold.
+struct Cells {
+    /// Linear colour sums and counts of the person's solid pixels (0–3) and of the old
+    /// background's (4–7).
+    sums: [Vec<f32>; 8],
+    /// Cells inside the face outline.
+    inside_face: Vec<bool>,
+    /// The band's weight (0 outside it).
+    in_band: Vec<f32>,
+    /// The cell row of the eyes: nothing at or above it is edited.
+    top: usize,
+}
+
+/// The face's own lit skin: the upper quartile of its luminance, and its saturation.
+struct LitSkin {
+    lit: f32,
+    saturation: f32,
+}
+
+/// Per cell, read between cell centres (bilinear) so that the edit has no cell edges: the band's
+/// weight, the person's local colour and the light.
+struct Fields {
+    in_band: Vec<f32>,
+    light: Vec<f32>,
+    valid: Vec<bool>,
+    base: Vec<[f32; 3]>,
+}
+
+impl Fields {
+    fn at(&self, g: &Grid, x: usize, y: usize) -> Option<(f32, [f32; 3], f32)> {
+        let (gw, gh, m) = (g.gw, g.gh, g.m as f32);
+        let fx = (((x - g.x0) as f32 + 0.5) / m - 0.5).clamp(0.0, (gw - 1) as f32);
+        let fy = (((y - g.y0) as f32 + 0.5) / m - 0.5).clamp(0.0, (gh - 1) as f32);
+        let (x0, y0) = (fx as usize, fy as usize);
+        let (x1, y1) = ((x0 + 1).min(gw - 1), (y0 + 1).min(gh - 1));
+        let (tx, ty) = (fx - x0 as f32, fy - y0 as f32);
+        let taps = [
+            (y0 * gw + x0, (1.0 - tx) * (1.0 - ty)),
+            (y0 * gw + x1, tx * (1.0 - ty)),
+            (y1 * gw + x0, (1.0 - tx) * ty),
+            (y1 * gw + x1, tx * ty),
+        ];
+        let (mut wgt, mut lt, mut base, mut n) = (0.0f32, 0.0f32, [0.0f32; 3], 0.0f32);
+        for (q, c) in taps {
+            wgt += c * self.in_band[q];
+            lt += c * self.light[q];
+            if self.valid[q] {
+                for (b, v) in base.iter_mut().zip(self.base[q]) {
+                    *b += c * v;
+                }
+                n += c;
+            }
+        }
+        (n > 1e-3 && wgt > 0.01).then(|| (wgt, base.map(|v| v / n), lt))
+    }
+}
+
 impl Cutout {
     /// Plans the rim-light edit of this cutout in front of `backdrop` (linear planes,
     /// [`crate::Backdrop::paint`]), from `toned`: the headshot as toned, before retouching, the
@@ -246,45 +424,65 @@ impl Cutout {
         if w == 0 || h == 0 || face.eye_to_chin <= 0.0 {
             return none;
         }
-        // The window all of it happens in: the face, with room for the band, the person's local
-        // colour and the light that casts the rim around it; nothing above the eyes is edited,
-        // and the light is looked for up to 0.4 eye-to-chin above them.
-        let reach = 0.4 * face.eye_to_chin + band;
-        let (lo, hi) = face.oval.iter().fold(
-            (
-                Point::new(f32::MAX, f32::MAX),
-                Point::new(f32::MIN, f32::MIN),
-            ),
-            |(lo, hi), p| {
-                (
-                    Point::new(lo.x.min(p.x), lo.y.min(p.y)),
-                    Point::new(hi.x.max(p.x), hi.y.max(p.y)),
-                )
-            },
-        );
-        let clamp = |v: f32, n: usize| v.clamp(0.0, n as f32) as usize;
-        let (wx0, wx1) = (clamp(lo.x - reach, w), clamp(hi.x + reach, w));
-        let (wy0, wy1) = (
-            clamp(face.eye_y - 0.4 * face.eye_to_chin, h),
-            clamp(hi.y + reach, h),
-        );
-        if wx1 <= wx0 || wy1 <= wy0 {
+        let Some(g) = Grid::around(face, band, w, h) else {
+            return none;
+        };
+        let cells = self.cells(&g, toned, face, band);
+        if cells.in_band.iter().all(|&b| b <= 0.0) {
             return none;
         }
-        // Cells of m × m pixels of the window for distances and local colours.
-        let m = ((band / 6.0).round() as usize).clamp(2, 8);
-        let (gw, gh) = ((wx1 - wx0).div_ceil(m), (wy1 - wy0).div_ceil(m));
-        let cell = |x: usize, y: usize| ((y - wy0) / m) * gw + (x - wx0) / m;
-        let raw = toned.as_raw();
-        let lut = color::linear_table();
+        let Some(skin) = self.lit_skin(&g, toned, &cells) else {
+            return none;
+        };
+        let light = light_near(&g, &cells, face);
+        if !cells
+            .in_band
+            .iter()
+            .zip(&light)
+            .any(|(&b, &l)| b > 0.0 && l >= BACKLIT * skin.lit)
+        {
+            return none;
+        }
+        let fields = fields(&g, cells, light, face);
+        let near_cells: Vec<usize> = (0..g.len())
+            .filter(|&q| {
+                let (cx, cy) = (q % g.gw, q / g.gw);
+                (cy.saturating_sub(1)..(cy + 2).min(g.gh)).any(|yy| {
+                    (cx.saturating_sub(1)..(cx + 2).min(g.gw))
+                        .any(|xx| fields.in_band[yy * g.gw + xx] > 0.0)
+                })
+            })
+            .collect();
+        let plan = Plan {
+            grid: &g,
+            fields: &fields,
+            skin: &skin,
+            toned,
+            backdrop,
+        };
+        match self.strength(&plan, &near_cells, band) {
+            Some(strength) => {
+                let mut rim = self.edits(&plan, &near_cells, &strength);
+                rim.summary = none.summary;
+                rim.summarise();
+                rim
+            }
+            None => none,
+        }
+    }
+
+    /// Sums the window's cells and finds the band: within the band of the outline near the face,
+    /// or of the jaw line, below the eyes.
+    fn cells(&self, g: &Grid, toned: &RgbImage, face: &RimFace, band: f32) -> Cells {
+        let (w, raw, lut) = (self.width, toned.as_raw(), color::linear_table());
         // Per cell: person pixels (alpha 1) and old background pixels (alpha 0), summed.
-        let mut sums: [Vec<f32>; 8] = std::array::from_fn(|_| vec![0.0; gw * gh]);
-        let mut person_cells = vec![0u32; gw * gh];
-        for y in wy0..wy1 {
-            for x in wx0..wx1 {
+        let mut sums: [Vec<f32>; 8] = std::array::from_fn(|_| vec![0.0; g.len()]);
+        let mut person_cells = vec![0u32; g.len()];
+        for y in g.y0..g.y1 {
+            for x in g.x0..g.x1 {
                 let i = y * w + x;
                 let a = self.alpha.data[i];
-                let q = cell(x, y);
+                let q = g.cell(x, y);
                 if a >= 0.5 {
                     person_cells[q] += 1;
                 }
@@ -301,63 +499,36 @@ impl Cutout {
                 sums[base + 3][q] += 1.0;
             }
         }
-        let cell_area = |q: usize| {
-            let (cx, cy) = (q % gw, q / gw);
-            ((wx1 - wx0 - cx * m).min(m) * (wy1 - wy0 - cy * m).min(m)) as u32
-        };
-        let person: Vec<bool> = (0..gw * gh)
-            .map(|q| 2 * person_cells[q] >= cell_area(q))
+        let person: Vec<bool> = (0..g.len())
+            .map(|q| 2 * person_cells[q] >= g.area(q))
             .collect();
         let not_person: Vec<bool> = person.iter().map(|&p| !p).collect();
-        let to_outline: Vec<f32> = distance_outside(&not_person, gw, gh)
-            .into_iter()
-            .map(|d| d * m as f32)
-            .collect();
+        let to_outline = g.distance_to(&not_person);
         // The jaw line: the face outline below the eyes (a little below, so that temples and
         // cheekbones, which the outline already covers where they meet the background, and the
         // eyes are never in it).
-        let mut jaw = vec![false; gw * gh];
-        let below = face.eye_y + 0.25 * face.eye_to_chin;
-        let n = face.oval.len();
-        for k in 0..n {
-            let (a, b) = (face.oval[k], face.oval[(k + 1) % n]);
-            if a.y < below || b.y < below {
-                continue;
-            }
-            let steps = ((a.x - b.x).hypot(a.y - b.y) / m as f32).ceil().max(1.0) as usize;
-            for t in 0..=steps {
-                let f = t as f32 / steps as f32;
-                let (x, y) = (a.x + (b.x - a.x) * f, a.y + (b.y - a.y) * f);
-                let (x, y) = (x.max(0.0) as usize, y.max(0.0) as usize);
-                if (wx0..wx1).contains(&x) && (wy0..wy1).contains(&y) {
-                    jaw[cell(x, y)] = true;
-                }
-            }
-        }
-        let to_jaw: Vec<f32> = distance_outside(&jaw, gw, gh)
-            .into_iter()
-            .map(|d| d * m as f32)
-            .collect();
+        let to_jaw = g.distance_to(&g.on_line(&face.oval, face.eye_y + 0.25 * face.eye_to_chin));
         // The face: inside its outline, grown by the band (cheeks and temples where they meet
         // the background).
-        let inside_face: Vec<bool> = (0..gw * gh)
+        let m = g.m as f32;
+        let inside_face: Vec<bool> = (0..g.len())
             .map(|q| {
                 let c = Point::new(
-                    wx0 as f32 + ((q % gw) as f32 + 0.5) * m as f32,
-                    wy0 as f32 + ((q / gw) as f32 + 0.5) * m as f32,
+                    g.x0 as f32 + ((q % g.gw) as f32 + 0.5) * m,
+                    g.y0 as f32 + ((q / g.gw) as f32 + 0.5) * m,
                 );
                 inside(&face.oval, c)
             })
             .collect();
-        let to_face = distance_outside(&inside_face, gw, gh);
-        let top = (face.eye_y.max(0.0) as usize).saturating_sub(wy0) / m;
+        let to_face = distance_outside(&inside_face, g.gw, g.gh);
+        let top = (face.eye_y.max(0.0) as usize).saturating_sub(g.y0) / g.m;
         let falloff = |d: f32| 1.0 - smoothstep(0.6 * band, band, d);
-        let in_band: Vec<f32> = (0..gw * gh)
+        let in_band: Vec<f32> = (0..g.len())
             .map(|q| {
-                if !person[q] || q / gw <= top {
+                if !person[q] || q / g.gw <= top {
                     return 0.0;
                 }
-                let near_face = to_face[q] * m as f32 <= band;
+                let near_face = to_face[q] * m <= band;
                 let outline = if near_face {
                     falloff(to_outline[q])
                 } else {
@@ -366,42 +537,27 @@ impl Cutout {
                 outline.max(falloff(to_jaw[q]))
             })
             .collect();
-        if in_band.iter().all(|&b| b <= 0.0) {
-            return none;
+        Cells {
+            sums,
+            inside_face,
+            in_band,
+            top,
         }
-        // The person's local colour: the mean of their solid pixels outside the band within 0.15
-        // eye-to-chin.
-        let mut person_sums: [Vec<f32>; 4] = std::array::from_fn(|c| sums[c].clone());
-        for (q, &b) in in_band.iter().enumerate() {
-            if b > 0.0 {
-                for s in person_sums.iter_mut() {
-                    s[q] = 0.0;
-                }
-            }
-        }
-        let mean = |planes: [Vec<f32>; 4], r: f32| -> [Plane; 4] {
-            let r = ((r / m as f32).ceil() as usize).max(1);
-            planes.map(|data| {
-                Plane {
-                    width: gw,
-                    height: gh,
-                    data,
-                }
-                .box_mean(r)
-            })
-        };
-        let local = mean(person_sums, 0.15 * face.eye_to_chin);
-        // The face's own lit skin: inside the outline, below the eyes, outside the band; its
-        // upper quartile of luminance, and its saturation. Rim light is brighter than the lit
-        // skin and paler (the light's colour, not the skin's): a lit ear or cheek is neither.
+    }
+
+    /// The face's own lit skin: inside the outline, below the eyes, outside the band. Rim light is
+    /// brighter than the lit skin and paler (the light's colour, not the skin's): a lit ear or
+    /// cheek is neither. `None` when too little skin shows.
+    fn lit_skin(&self, g: &Grid, toned: &RgbImage, cells: &Cells) -> Option<LitSkin> {
+        let (w, raw, lut) = (self.width, toned.as_raw(), color::linear_table());
         let mut skin: Vec<(f32, [f32; 3])> = Vec::new();
-        for (q, &f) in inside_face.iter().enumerate() {
-            if !f || in_band[q] > 0.0 || q / gw <= top {
+        for (q, &f) in cells.inside_face.iter().enumerate() {
+            if !f || cells.in_band[q] > 0.0 || q / g.gw <= cells.top {
                 continue;
             }
-            let (x0, y0) = (wx0 + (q % gw) * m, wy0 + (q / gw) * m);
-            for y in (y0..(y0 + m).min(wy1)).step_by(2) {
-                for x in (x0..(x0 + m).min(wx1)).step_by(2) {
+            let (x0, y0) = (g.x0 + (q % g.gw) * g.m, g.y0 + (q / g.gw) * g.m);
+            for y in (y0..(y0 + g.m).min(g.y1)).step_by(2) {
+                for x in (x0..(x0 + g.m).min(g.x1)).step_by(2) {
                     let i = y * w + x;
                     if self.alpha.data[i] >= 1.0 {
                         let c: [f32; 3] = std::array::from_fn(|k| lut[raw[i * 3 + k] as usize]);
@@ -411,177 +567,113 @@ impl Cutout {
             }
         }
         if skin.len() < 50 {
-            return none;
+            return None;
         }
         skin.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        let lit = skin[skin.len() * 3 / 4].0.max(1e-3);
         let mid = &skin[skin.len() / 4..skin.len() * 9 / 10];
-        let skin_colour: [f32; 3] =
+        let colour: [f32; 3] =
             std::array::from_fn(|k| mid.iter().map(|s| s.1[k]).sum::<f32>() / mid.len() as f32);
-        let skin_saturation = saturation(skin_colour).max(1e-3);
-        // The brightest old background near each cell (cells that are mostly background): the
-        // light that can have cast the rim.
-        let light: Vec<f32> = (0..gw * gh)
-            .map(|q| {
-                let n = sums[7][q];
-                if 2.0 * n >= cell_area(q) as f32 {
-                    luminance(std::array::from_fn(|c| sums[4 + c][q] / n))
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let light = max_filter(
-            &light,
-            gw,
-            gh,
-            ((0.35 * face.eye_to_chin / m as f32).ceil() as usize).max(1),
-        );
+        Some(LitSkin {
+            lit: skin[skin.len() * 3 / 4].0.max(1e-3),
+            saturation: saturation(colour).max(1e-3),
+        })
+    }
 
-        if !in_band
-            .iter()
-            .zip(&light)
-            .any(|(&b, &l)| b > 0.0 && l >= BACKLIT * lit)
-        {
-            return none;
-        }
-        // Per cell: the band's weight, the person's colour and the light, read between cell
-        // centres (bilinear) so that the edit has no cell edges.
-        let valid: Vec<bool> = (0..gw * gh).map(|q| local[3].data[q] >= 1e-4).collect();
-        let base_at: Vec<[f32; 3]> = (0..gw * gh)
-            .map(|q| {
-                if valid[q] {
-                    std::array::from_fn(|c| local[c].data[q] / local[3].data[q])
-                } else {
-                    [0.0; 3]
-                }
-            })
-            .collect();
-        let fields = |x: usize, y: usize| -> Option<(f32, [f32; 3], f32)> {
-            let fx = (((x - wx0) as f32 + 0.5) / m as f32 - 0.5).clamp(0.0, (gw - 1) as f32);
-            let fy = (((y - wy0) as f32 + 0.5) / m as f32 - 0.5).clamp(0.0, (gh - 1) as f32);
-            let (x0, y0) = (fx as usize, fy as usize);
-            let (x1, y1) = ((x0 + 1).min(gw - 1), (y0 + 1).min(gh - 1));
-            let (tx, ty) = (fx - x0 as f32, fy - y0 as f32);
-            let taps = [
-                (y0 * gw + x0, (1.0 - tx) * (1.0 - ty)),
-                (y0 * gw + x1, tx * (1.0 - ty)),
-                (y1 * gw + x0, (1.0 - tx) * ty),
-                (y1 * gw + x1, tx * ty),
-            ];
-            let (mut wgt, mut lt, mut base, mut n) = (0.0f32, 0.0f32, [0.0f32; 3], 0.0f32);
-            for (q, c) in taps {
-                wgt += c * in_band[q];
-                lt += c * light[q];
-                if valid[q] {
-                    for k in 0..3 {
-                        base[k] += c * base_at[q][k];
-                    }
-                    n += c;
-                }
-            }
-            (n > 1e-3 && wgt > 0.01).then(|| (wgt, base.map(|v| v / n), lt))
-        };
-        // The person's pixel colour (its foreground if partly transparent).
-        let colour = |i: usize| -> Option<[f32; 3]> {
-            let a = self.alpha.data[i];
-            if a >= 1.0 {
-                Some(std::array::from_fn(|c| lut[raw[i * 3 + c] as usize]))
-            } else if a > 0.0 {
-                self.partial
-                    .binary_search(&(i as u32))
-                    .ok()
-                    .map(|j| self.foreground[j])
-            } else {
-                None
-            }
-        };
-        // The target of a pixel: the person's local colour lifted by what the new backdrop
-        // could cast.
-        let target = |i: usize, base: [f32; 3]| -> [f32; 3] {
-            let yb = luminance(base).max(1e-3);
-            let light: [f32; 3] = std::array::from_fn(|c| backdrop[c].data[i]);
-            let k = CAST.min(MAX_LIFT * yb / luminance(light).max(1e-4));
-            std::array::from_fn(|c| base[c] + k * light[c])
-        };
-        let near_cells: Vec<usize> = (0..gw * gh)
-            .filter(|&q| {
-                let (cx, cy) = (q % gw, q / gw);
-                (cy.saturating_sub(1)..(cy + 2).min(gh)).any(|yy| {
-                    (cx.saturating_sub(1)..(cx + 2).min(gw)).any(|xx| in_band[yy * gw + xx] > 0.0)
-                })
-            })
-            .collect();
-        let pixels = |q: usize| {
-            let (x0, y0) = (wx0 + (q % gw) * m, wy0 + (q / gw) * m);
-            (y0..(y0 + m).min(wy1)).flat_map(move |y| (x0..(x0 + m).min(wx1)).map(move |x| (x, y)))
-        };
-        // How much of each pixel's excess goes: rim light only where the old background nearby
-        // holds a light brighter than the lit skin (backlight) and about as bright as the pixel,
-        // and the pixel is brighter and paler than the lit skin. Then smoothed, so that the
-        // edit has no outline of its own.
-        // (On the cells' bounding box, with the smoothing's margin.)
+    /// How much of each pixel's excess goes, on the near cells' bounding box with the smoothing's
+    /// margin: rim light only where the old background nearby holds a light brighter than the lit
+    /// skin (backlight) and about as bright as the pixel, and the pixel is brighter and paler
+    /// than the lit skin. Then smoothed, so that the edit has no outline of its own.
+    fn strength(&self, p: &Plan, near_cells: &[usize], band: f32) -> Option<Strength> {
+        let (g, w, h) = (p.grid, self.width, self.height);
         let r = ((band / 10.0).round() as usize).max(1);
         let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
-        for &q in &near_cells {
-            let (cx, cy) = (wx0 + (q % gw) * m, wy0 + (q / gw) * m);
+        for &q in near_cells {
+            let (cx, cy) = (g.x0 + (q % g.gw) * g.m, g.y0 + (q / g.gw) * g.m);
             (x0, y0) = (x0.min(cx), y0.min(cy));
-            (x1, y1) = (x1.max((cx + m).min(wx1)), y1.max((cy + m).min(wy1)));
+            (x1, y1) = (x1.max((cx + g.m).min(g.x1)), y1.max((cy + g.m).min(g.y1)));
         }
         if x1 <= x0 || y1 <= y0 {
-            return none;
+            return None;
         }
         let (x0, y0) = (x0.saturating_sub(r), y0.saturating_sub(r));
         let (x1, y1) = ((x1 + r).min(w), (y1 + r).min(h));
         let bw = x1 - x0;
         let mut strength = Plane::new(bw, y1 - y0, 0.0);
-        for &q in &near_cells {
-            for (x, y) in pixels(q) {
+        let lit = p.skin.lit;
+        for &q in near_cells {
+            for (x, y) in g.pixels(q) {
                 let i = y * w + x;
-                let j = (y - y0) * bw + x - x0;
-                let (Some(px), Some((weight, base, light))) = (colour(i), fields(x, y)) else {
+                let (Some(px), Some((weight, base, light))) =
+                    (self.colour(p.toned, i), p.fields.at(g, x, y))
+                else {
                     continue;
                 };
-                let t = target(i, base);
+                let t = p.target(i, base);
                 let lum = luminance(px);
-                strength.data[j] = STRENGTH
+                strength.data[(y - y0) * bw + x - x0] = STRENGTH
                     * smoothstep(
                         START,
                         FULL,
                         lum / (lit * luminance(t) / luminance(base).max(1e-3)),
                     )
-                    * (1.0 - smoothstep(0.6, 0.9, saturation(px) / skin_saturation))
+                    * (1.0 - smoothstep(0.6, 0.9, saturation(px) / p.skin.saturation))
                     * smoothstep(1.0, BACKLIT, light / lit)
                     * smoothstep(0.4, 0.8, light / lum.max(1e-4))
                     * weight;
             }
         }
-        let strength = strength.box_mean(r);
+        Some(Strength {
+            plane: strength.box_mean(r),
+            x0,
+            y0,
+        })
+    }
+
+    /// The edit of every pixel whose smoothed strength is worth applying, by pixel index.
+    fn edits(&self, p: &Plan, near_cells: &[usize], strength: &Strength) -> RimLight {
+        let (g, w) = (p.grid, self.width);
         let mut edits = Vec::new();
         let mut colours = Vec::new();
-        for &q in &near_cells {
-            for (x, y) in pixels(q) {
+        for &q in near_cells {
+            for (x, y) in g.pixels(q) {
                 let i = y * w + x;
-                let s = strength.data[(y - y0) * bw + x - x0];
+                let s =
+                    strength.plane.data[(y - strength.y0) * strength.plane.width + x - strength.x0];
                 if s < 0.02 {
                     continue;
                 }
-                let (Some(px), Some((_, base, _))) = (colour(i), fields(x, y)) else {
+                let (Some(px), Some((_, base, _))) =
+                    (self.colour(p.toned, i), p.fields.at(g, x, y))
+                else {
                     continue;
                 };
-                edits.push((i as u32, s, target(i, base)));
+                edits.push((i as u32, s, p.target(i, base)));
                 colours.push((i as u32, px));
             }
         }
         edits.sort_unstable_by_key(|e| e.0);
         colours.sort_unstable_by_key(|e| e.0);
-        let mut rim = RimLight {
+        RimLight {
             edits,
             colours: colours.into_iter().map(|c| c.1).collect(),
-            summary: none.summary,
-        };
-        rim.summarise();
-        rim
+            summary: RimSummary::default(),
+        }
+    }
+
+    /// The person's colour at pixel `i` (its foreground if partly transparent).
+    fn colour(&self, toned: &RgbImage, i: usize) -> Option<[f32; 3]> {
+        let a = self.alpha.data[i];
+        if a >= 1.0 {
+            let (raw, lut) = (toned.as_raw(), color::linear_table());
+            Some(std::array::from_fn(|c| lut[raw[i * 3 + c] as usize]))
+        } else if a > 0.0 {
+            self.partial
+                .binary_search(&(i as u32))
+                .ok()
+                .map(|j| self.foreground[j])
+        } else {
+            None
+        }
     }
 
     /// Applies `rim` to the foreground colours of the partly transparent pixels (the solid
@@ -596,5 +688,85 @@ impl Cutout {
                 self.foreground[k] = lower(self.foreground[k], s, target);
             }
         }
+    }
+}
+
+/// What the edit of each pixel is planned from.
+struct Plan<'a> {
+    grid: &'a Grid,
+    fields: &'a Fields,
+    skin: &'a LitSkin,
+    toned: &'a RgbImage,
+    backdrop: &'a [Plane; 3],
+}
+
+impl Plan<'_> {
+    /// The target of pixel `i`: the person's local colour `base` lifted by what the new backdrop
+    /// could cast.
+    fn target(&self, i: usize, base: [f32; 3]) -> [f32; 3] {
+        let yb = luminance(base).max(1e-3);
+        let light: [f32; 3] = std::array::from_fn(|c| self.backdrop[c].data[i]);
+        let k = CAST.min(MAX_LIFT * yb / luminance(light).max(1e-4));
+        std::array::from_fn(|c| base[c] + k * light[c])
+    }
+}
+
+/// The smoothed strength of the edit on a box of the headshot whose top left is `x0, y0`.
+struct Strength {
+    plane: Plane,
+    x0: usize,
+    y0: usize,
+}
+
+/// The brightest old background near each cell (cells that are mostly background), within 0.35
+/// eye-to-chin: the light that can have cast the rim.
+fn light_near(g: &Grid, cells: &Cells, face: &RimFace) -> Vec<f32> {
+    let sums = &cells.sums;
+    let light: Vec<f32> = (0..g.len())
+        .map(|q| {
+            let n = sums[7][q];
+            if 2.0 * n >= g.area(q) as f32 {
+                luminance(std::array::from_fn(|c| sums[4 + c][q] / n))
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    max_filter(
+        &light,
+        g.gw,
+        g.gh,
+        ((0.35 * face.eye_to_chin / g.m as f32).ceil() as usize).max(1),
+    )
+}
+
+/// The fields read per pixel: the band, the light and the person's local colour (the mean of
+/// their solid pixels outside the band within 0.15 eye-to-chin).
+fn fields(g: &Grid, cells: Cells, light: Vec<f32>, face: &RimFace) -> Fields {
+    let Cells { sums, in_band, .. } = cells;
+    let mut person_sums: [Vec<f32>; 4] = std::array::from_fn(|c| sums[c].clone());
+    for (q, &b) in in_band.iter().enumerate() {
+        if b > 0.0 {
+            for s in person_sums.iter_mut() {
+                s[q] = 0.0;
+            }
+        }
+    }
+    let local = g.mean(person_sums, 0.15 * face.eye_to_chin);
+    let valid: Vec<bool> = (0..g.len()).map(|q| local[3].data[q] >= 1e-4).collect();
+    let base = (0..g.len())
+        .map(|q| {
+            if valid[q] {
+                std::array::from_fn(|c| local[c].data[q] / local[3].data[q])
+            } else {
+                [0.0; 3]
+            }
+        })
+        .collect();
+    Fields {
+        in_band,
+        light,
+        valid,
+        base,
     }
 }

@@ -13,12 +13,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let store = trueshot_vision::ModelStore::new(trueshot_vision::ModelStore::default_dir());
     let engine = Engine::load(&store, Signing::test()?)?;
-    let recipe = Recipe::new(trueshot_guide::Guideline::load_full("corporate")?, &Overrides::default())?;
+    let recipe = Recipe::new(
+        trueshot_guide::Guideline::load_full("corporate")?,
+        &Overrides::default(),
+    )?;
     let bytes = std::fs::read(photo)?;
     let path = Path::new(photo);
-    let name = trueshot_pipeline::safe_stem(&path.file_stem().unwrap_or_default().to_string_lossy());
+    let name =
+        trueshot_pipeline::safe_stem(&path.file_stem().unwrap_or_default().to_string_lossy());
     let mut outcome = engine.process(&recipe, &Input::new(&bytes, path, &name));
     FolderSink::new(Path::new(out))?.deliver(&mut outcome);
-    println!("{}: {:?}, files {:?}", name, outcome.report.status, outcome.report.outputs);
+    println!(
+        "{}: {:?}, files {:?}",
+        name, outcome.report.status, outcome.report.outputs
+    );
     Ok(())
 }
