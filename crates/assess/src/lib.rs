@@ -51,28 +51,44 @@ pub fn check_unit(check: &str) -> &'static str {
     }
 }
 
-/// All checks for one photo. The main subject is the scene's first face (largest, most central).
-pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding> {
-    let c = &guide.checks;
-    let mut out = Vec::new();
-    let mut push = |check: &'static str, status: Status, value: Option<f32>, advice: &str| {
+/// The findings of one photo as they are judged; advice is kept only where something is to be
+/// done.
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn push(&mut self, check: &'static str, status: Status, value: Option<f32>, advice: &str) {
         let advice = if status == Status::Pass {
             String::new()
         } else {
             advice.to_string()
         };
-        out.push(Finding {
+        self.0.push(Finding {
             check,
             status,
             value,
             advice,
         });
-    };
+    }
+}
 
+/// All checks for one photo. The main subject is the scene's first face (largest, most central).
+pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding> {
+    let c = &guide.checks;
+    let mut out = Findings(Vec::new());
     let Some(main) = scene.faces.first() else {
-        push("face_count", Status::Fail, Some(0.0), "no face was found: use a photo in which your face is clearly visible, facing the camera");
-        return out;
+        out.push("face_count", Status::Fail, Some(0.0), "no face was found: use a photo in which your face is clearly visible, facing the camera");
+        return out.0;
     };
+    faces(&mut out, scene, main, c);
+    pose(&mut out, main, c);
+    eyes_and_mouth(&mut out, main, c);
+    light(&mut out, view, main, c);
+    size_and_room(&mut out, view, scene, main, guide);
+    out.0
+}
+
+/// How many faces, and which one is the subject.
+fn faces(out: &mut Findings, scene: &Scene, main: &Face, c: &trueshot_guide::Checks) {
     let n = scene.faces.len();
     let near_others = scene.faces[1..]
         .iter()
@@ -90,18 +106,19 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
     } else {
         "someone else is visible in the background: take the photo where no one else is in view"
     };
-    push("face_count", count_status, Some(n as f32), count_advice);
+    out.push("face_count", count_status, Some(n as f32), count_advice);
     if n > 1 {
         let c = main.bbox.center();
         let advice = format!(
             "{n} faces: the headshot is made of the largest, most central one (centred at {:.0}, {:.0})",
             c.x, c.y
         );
-        push("main_subject", Status::Warn, Some(n as f32), &advice);
+        out.push("main_subject", Status::Warn, Some(n as f32), &advice);
     }
+}
 
-    // Head pose
-    // Head pose: (check, value, limit, advice when positive, advice when negative)
+/// Head pose: (check, value, limit, advice when positive, advice when negative).
+fn pose(out: &mut Findings, main: &Face, c: &trueshot_guide::Checks) {
     let pose = main.pose;
     for (check, value, limit, positive, negative) in [
         (
@@ -127,10 +144,12 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
         ),
     ] {
         let advice = if value > 0.0 { positive } else { negative };
-        push(check, limit.judge(value.abs()), Some(value), advice);
+        out.push(check, limit.judge(value.abs()), Some(value), advice);
     }
+}
 
-    // Eyes and mouth
+/// Eyes open, mouth, expression.
+fn eyes_and_mouth(out: &mut Findings, main: &Face, c: &trueshot_guide::Checks) {
     for (check, upper, lower, outer, inner) in [
         (
             "right_eye_open",
@@ -149,7 +168,7 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
     ] {
         let openness = main.point(upper).distance(main.point(lower))
             / main.point(outer).distance(main.point(inner)).max(1.0);
-        push(
+        out.push(
             check,
             c.eye_open.judge(openness),
             Some(openness),
@@ -169,7 +188,7 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
     } else {
         c.mouth_open.judge(mouth_open)
     };
-    push(
+    out.push(
         "mouth_open",
         mouth_status,
         Some(mouth_open),
@@ -184,7 +203,7 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
         Expression::Smile if smile < 0.02 => Status::Warn,
         _ => Status::Pass,
     };
-    push(
+    out.push(
         "smile",
         smile_status,
         Some(smile),
@@ -194,11 +213,13 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
             "a natural smile is expected: think of something pleasant"
         },
     );
+}
 
-    // Pixels of the face
+/// The face's pixels: sharpness, exposure, clipping, light balance.
+fn light(out: &mut Findings, view: &PhotoView, main: &Face, c: &trueshot_guide::Checks) {
     let px = measure::FacePixels::collect(view, main);
     let sharp = measure::sharpness(view, main);
-    push(
+    out.push(
         "sharpness",
         c.sharpness.judge(sharp),
         Some(sharp),
@@ -208,28 +229,38 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
         Some(px) => {
             let hi = px.highlight_lightness();
             let exposure_status = c.face_highlights.judge(hi);
-            push(
+            out.push(
                 "face_exposure",
                 exposure_status,
                 Some(hi),
                 "move closer to a window or turn on a light: your face is underexposed",
             );
             let clipped = px.clipped_fraction();
-            push("face_clipping", c.face_clipped.judge(clipped), Some(clipped), "your face is overexposed (parts are pure white): move away from direct sun or the flash, or turn the light down");
+            out.push("face_clipping", c.face_clipped.judge(clipped), Some(clipped), "your face is overexposed (parts are pure white): move away from direct sun or the flash, or turn the light down");
             let balance = px.side_balance_stops(main, view);
-            push("light_balance", c.light_balance_stops.judge(balance.abs()), Some(balance), "one side of your face is in shadow: turn toward the light (a window) so both cheeks are lit evenly");
+            out.push("light_balance", c.light_balance_stops.judge(balance.abs()), Some(balance), "one side of your face is in shadow: turn toward the light (a window) so both cheeks are lit evenly");
         }
-        None => push(
+        None => out.push(
             "face_exposure",
             Status::Fail,
             None,
             "the face could not be measured: make sure your whole face is in the photo",
         ),
     }
+}
 
-    // Resolution and size
+/// Resolution, the face's size for the primary variant, the room around the head for its framing
+/// (eye line, eye-to-chin, aspect ratio) and the background.
+fn size_and_room(
+    out: &mut Findings,
+    view: &PhotoView,
+    scene: &Scene,
+    main: &Face,
+    guide: &Guideline,
+) {
+    let c = &guide.checks;
     let eye_distance = main.eye_distance();
-    push(
+    out.push(
         "eye_distance",
         c.eye_distance_px.judge(eye_distance),
         Some(eye_distance),
@@ -242,7 +273,7 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
     let f = variant.target(eye_to_chin, main.eye_to_crown());
     let needed_eye_to_chin = f.eye_to_chin * out_h;
     let upscale = needed_eye_to_chin / eye_to_chin.max(1.0);
-    push("face_size", c.upscale.judge(upscale), Some(upscale), "your face is small in this photo: move closer to the camera (or zoom in) so the headshot stays sharp");
+    out.push("face_size", c.upscale.judge(upscale), Some(upscale), "your face is small in this photo: move closer to the camera (or zoom in) so the headshot stays sharp");
 
     // Room around the head for the guideline's framing (eye line, eye-to-chin, aspect ratio).
     let crop_h = eye_to_chin / f.eye_to_chin;
@@ -251,13 +282,13 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
     let below = (scene.height as f32 - eye_mid.y) / ((1.0 - f.eye_line) * crop_h);
     let left_room = eye_mid.x / (f.center_x * crop_w);
     let right_room = (scene.width as f32 - eye_mid.x) / ((1.0 - f.center_x) * crop_w);
-    push(
+    out.push(
         "room_above_head",
         c.room_above.judge(above),
         Some(above),
         "leave more room above your head: tilt the camera up a little or step back",
     );
-    push(
+    out.push(
         "room_below_chin",
         c.room_below.judge(below),
         Some(below),
@@ -269,7 +300,7 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
     } else {
         "stand nearer the middle of the picture: you are too close to its right edge, or step back"
     };
-    push(
+    out.push(
         "room_at_sides",
         c.room_sides.judge(sides),
         Some(sides),
@@ -280,9 +311,8 @@ pub fn assess(view: &PhotoView, scene: &Scene, guide: &Guideline) -> Vec<Finding
     if let Some(clutter) =
         measure::background_clutter(view, scene, main, crop_w, crop_h, f.eye_line, f.center_x)
     {
-        push("background_clutter", c.background_clutter.judge(clutter), Some(clutter), "the background is busy: a plain wall behind you gives the cleanest result, even when the background is replaced");
+        out.push("background_clutter", c.background_clutter.judge(clutter), Some(clutter), "the background is busy: a plain wall behind you gives the cleanest result, even when the background is replaced");
     }
-    out
 }
 
 /// Lip opening over mouth width, and the lift of the mouth corners over the lip centre (in the

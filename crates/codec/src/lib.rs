@@ -215,25 +215,7 @@ pub fn decode_bytes(
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
 
     let (w, h) = decoder.dimensions();
-    if w == 0 || h == 0 {
-        return Err(CodecError::Corrupt {
-            path: path_buf(),
-            format: format.name(),
-            reason: "the header says the picture has no pixels".into(),
-        });
-    }
-    let pixels = u64::from(w) * u64::from(h);
-    if pixels > limits.max_pixels || w > limits.max_side || h > limits.max_side {
-        return Err(CodecError::TooLarge {
-            path: path_buf(),
-            reason: format!(
-                "{w}×{h} pixels, the limit is {} megapixels and {} pixels a side",
-                limits.max_pixels / 1_000_000,
-                limits.max_side
-            ),
-        });
-    }
-
+    check_dimensions(w, h, path, format, limits)?;
     let mut notes = Vec::new();
     // Metadata is advisory: a damaged EXIF block or profile must not make a good picture unreadable.
     let orientation = decoder
@@ -259,7 +241,58 @@ pub fn decode_bytes(
         });
     }
     let decoded = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    // image's JPEG decoder reports CMYK/YCCK JPEGs as RGB, so the frame header is asked directly.
+    let cmyk = (format == SourceFormat::Jpeg && jpeg_component_count(bytes) == Some(4))
+        || matches!(
+            original_colour,
+            image::ExtendedColorType::Cmyk8 | image::ExtendedColorType::Cmyk16
+        );
+    let (rgb, is_grey) = to_rgb8(decoded, cmyk, &mut notes);
+    finish(
+        rgb,
+        icc.as_deref(),
+        is_grey,
+        orientation,
+        format,
+        (w, h),
+        notes,
+        path,
+    )
+}
 
+/// Refuses a picture whose header gives no pixels or more than `limits` allow, before anything
+/// is allocated for it.
+fn check_dimensions(
+    w: u32,
+    h: u32,
+    path: &Path,
+    format: SourceFormat,
+    limits: &Limits,
+) -> Result<(), CodecError> {
+    if w == 0 || h == 0 {
+        return Err(CodecError::Corrupt {
+            path: path.to_path_buf(),
+            format: format.name(),
+            reason: "the header says the picture has no pixels".into(),
+        });
+    }
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > limits.max_pixels || w > limits.max_side || h > limits.max_side {
+        return Err(CodecError::TooLarge {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{w}×{h} pixels, the limit is {} megapixels and {} pixels a side",
+                limits.max_pixels / 1_000_000,
+                limits.max_side
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A decoded picture as 8-bit RGB, with a note for what was lost on the way (16-bit samples,
+/// CMYK, transparency flattened onto white); and whether it is greyscale.
+fn to_rgb8(decoded: DynamicImage, cmyk: bool, notes: &mut Vec<String>) -> (RgbImage, bool) {
     let has_alpha = decoded.color().has_alpha();
     let bit_depth_16 = matches!(
         decoded,
@@ -273,14 +306,7 @@ pub fn decode_bytes(
     if bit_depth_16 {
         notes.push("16-bit samples were reduced to 8 bits".to_string());
     }
-    // image's JPEG decoder reports CMYK/YCCK JPEGs as RGB, so the frame header is asked directly.
-    let cmyk_jpeg = format == SourceFormat::Jpeg && jpeg_component_count(bytes) == Some(4);
-    if cmyk_jpeg
-        || matches!(
-            original_colour,
-            image::ExtendedColorType::Cmyk8 | image::ExtendedColorType::Cmyk16
-        )
-    {
+    if cmyk {
         notes.push("CMYK photo converted to RGB".to_string());
     }
 
@@ -297,17 +323,7 @@ pub fn decode_bytes(
     } else {
         decoded.into_rgb8()
     };
-
-    finish(
-        rgb,
-        icc.as_deref(),
-        is_grey,
-        orientation,
-        format,
-        (w, h),
-        notes,
-        path,
-    )
+    (rgb, is_grey)
 }
 
 /// What every decoder does once it has 8-bit RGB: the embedded colour profile to sRGB, then the

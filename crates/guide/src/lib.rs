@@ -307,9 +307,12 @@ impl BackgroundMode {
 }
 
 /// Pass, warn or fail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    #[default]
     Pass,
     Warn,
     Fail,

@@ -30,157 +30,209 @@ pub fn estimate(rgb: &[u8], alpha: &Plane, partial: &[u32]) -> Vec<[f32; 3]> {
     let r_small = (long / 250).clamp(2, 6);
     let lut = linear_table();
     let lin = |i: usize, c: usize| lut[rgb[i * 3 + c] as usize];
-
-    // One pass over the picture gathers the block sums of both passes that do not depend on
-    // pass 1's F, in 2 × 2 blocks: I, αI and α (for pass 1, 4× smaller, where F = B = I to
-    // start) and I where alpha is 1 (for pass 2, 2× smaller). Pass 1's sums are then those of
-    // 2 × 2 of these blocks; pass 1's F at the partial pixels is added to pass 2's sums later.
-    let (s1, s2) = (4, 2);
-    let (w1, h1) = (w.div_ceil(s1), h.div_ceil(s1));
-    let (w2, h2) = (w.div_ceil(s2), h.div_ceil(s2));
-    let mut fa = [
-        vec![0.0f32; w1 * h1],
-        vec![0.0; w1 * h1],
-        vec![0.0; w1 * h1],
-    ];
-    let mut ia = fa.clone();
-    let mut asum = vec![0.0f32; w1 * h1];
-    let mut fa2 = [
-        vec![0.0f32; w2 * h2],
-        vec![0.0; w2 * h2],
-        vec![0.0; w2 * h2],
-    ];
-    let mut asum2 = vec![0.0f32; w2 * h2];
-    // One row of 2 × 2 blocks at a time.
-    let mut row = vec![Sums::default(); w2];
-    for by in 0..h2 {
-        row.fill(Sums::default());
-        for y in by * s2..((by + 1) * s2).min(h) {
-            let arow = &alpha.data[y * w..(y + 1) * w];
-            let prow = &rgb[y * w * 3..(y + 1) * w * 3];
-            for ((block, a2), p2) in row.iter_mut().zip(arow.chunks(s2)).zip(prow.chunks(3 * s2)) {
-                for (&a, px) in a2.iter().zip(p2.chunks_exact(3)) {
-                    let solid = f32::from(u8::from(a >= 1.0));
-                    for (c, &code) in px.iter().enumerate() {
-                        let v = lut[code as usize];
-                        block.i[c] += v;
-                        block.ai[c] += a * v;
-                        block.solid[c] += solid * v;
-                    }
-                    block.a += a;
-                }
-            }
-        }
-        let base1 = (by / 2) * w1;
-        for (bx, b) in row.iter().enumerate() {
-            let (j1, j2) = (base1 + bx / 2, by * w2 + bx);
-            for c in 0..3 {
-                ia[c][j1] += b.i[c];
-                fa[c][j1] += b.ai[c];
-                fa2[c][j2] = b.solid[c];
-            }
-            asum[j1] += b.a;
-            asum2[j2] = b.a;
-        }
-    }
-    // Block pixel counts (the last row and column of blocks may be partial).
-    let counts = |s: usize, bw: usize, bh: usize| -> Vec<f32> {
-        let mut n = vec![0.0f32; bw * bh];
-        for by in 0..bh {
-            let rows = (h - by * s).min(s);
-            for bx in 0..bw {
-                n[by * bw + bx] = (rows * (w - bx * s).min(s)) as f32;
-            }
-        }
-        n
-    };
-    let count = counts(s1, w1, h1);
-    let count2 = counts(s2, w2, h2);
-    let ba: [Vec<f32>; 3] =
-        std::array::from_fn(|c| ia[c].iter().zip(&fa[c]).map(|(&i, &f)| i - f).collect());
-    let r1 = (r_large / s1).max(1);
-    let plane1 = |v: &[f32]| Plane {
-        width: w1,
-        height: h1,
-        data: v
-            .iter()
-            .zip(&count)
-            .map(|(&s, &n)| s / n.max(1.0))
-            .collect(),
-    };
-    let ma1 = plane1(&asum).box_mean(r1);
-    let f_mean1: [Plane; 3] = std::array::from_fn(|c| {
-        plane1(&fa[c])
-            .box_mean(r1)
-            .zip(&ma1, |num, den| num / (den + TINY))
-    });
-    let b_mean1: [Plane; 3] = std::array::from_fn(|c| {
-        plane1(&ba[c])
-            .box_mean(r1)
-            .zip(&ma1, |num, den| num / (1.0 - den + TINY))
-    });
-    let grid1 = Enlarger::new(s1, w1, h1, w, h);
+    let mut sums = BlockSums::gather(rgb, alpha);
+    // Pass 1, 4× smaller, large window.
+    let (f_mean1, b_mean1) = sums.pass1_means(r_large);
+    let grid1 = Enlarger::new(S1, sums.w1, sums.h1, w, h);
     let f1 = corrected(partial, alpha, &lin, &grid1, &f_mean1, &b_mean1);
-
     // Pass 2, 2× smaller, small window: add αF of the partial pixels to the block sums.
     for (&i, f) in partial.iter().zip(&f1) {
         let i = i as usize;
-        let j2 = (i / w / s2) * w2 + (i % w) / s2;
+        let j2 = (i / w / S2) * sums.w2 + (i % w) / S2;
         let a = alpha.data[i];
-        for c in 0..3 {
-            fa2[c][j2] += a * f[c];
+        for (plane, v) in sums.fa2.iter_mut().zip(f) {
+            plane[j2] += a * v;
         }
     }
-    // Pass 2's local means are needed only at the cells that `corrected` looks up around the
-    // partial pixels (a thin band): they are made tile by tile, each tile with a margin of the
-    // window's radius, so that its means are those of the whole plane.
-    let r2 = (r_small / s2).max(1);
-    const TILE: usize = 32;
-    let (tw, th) = (w2.div_ceil(TILE), h2.div_ceil(TILE));
-    let mut active = vec![false; tw * th];
-    for &i in partial {
-        let (cx, cy) = ((i as usize % w) / s2, (i as usize / w) / s2);
-        for y in [cy.saturating_sub(1), (cy + 1).min(h2 - 1)] {
-            for x in [cx.saturating_sub(1), (cx + 1).min(w2 - 1)] {
-                active[(y / TILE) * tw + x / TILE] = true;
+    let (f_mean2, b_mean2) = sums.pass2_means(r_small, partial, &b_mean1);
+    let grid2 = Enlarger::new(S2, sums.w2, sums.h2, w, h);
+    corrected(partial, alpha, &lin, &grid2, &f_mean2, &b_mean2)
+}
+
+/// Block sizes of pass 1 and pass 2.
+const S1: usize = 4;
+const S2: usize = 2;
+
+/// The block sums of both passes that do not depend on pass 1's F: I, αI and α in 4 × 4 blocks
+/// (for pass 1, where F = B = I to start), and I where alpha is 1 and α in 2 × 2 blocks (for
+/// pass 2; pass 1's F at the partial pixels is added to them later).
+struct BlockSums {
+    w: usize,
+    h: usize,
+    w1: usize,
+    h1: usize,
+    w2: usize,
+    h2: usize,
+    fa: [Vec<f32>; 3],
+    ia: [Vec<f32>; 3],
+    asum: Vec<f32>,
+    fa2: [Vec<f32>; 3],
+    asum2: Vec<f32>,
+}
+
+impl BlockSums {
+    /// One pass over the picture, in 2 × 2 blocks, one row of blocks at a time; pass 1's sums are
+    /// those of 2 × 2 of these blocks.
+    fn gather(rgb: &[u8], alpha: &Plane) -> BlockSums {
+        let (w, h) = (alpha.width, alpha.height);
+        let lut = linear_table();
+        let (w1, h1) = (w.div_ceil(S1), h.div_ceil(S1));
+        let (w2, h2) = (w.div_ceil(S2), h.div_ceil(S2));
+        let zeros = |n: usize| -> [Vec<f32>; 3] { std::array::from_fn(|_| vec![0.0f32; n]) };
+        let mut t = BlockSums {
+            w,
+            h,
+            w1,
+            h1,
+            w2,
+            h2,
+            fa: zeros(w1 * h1),
+            ia: zeros(w1 * h1),
+            asum: vec![0.0f32; w1 * h1],
+            fa2: zeros(w2 * h2),
+            asum2: vec![0.0f32; w2 * h2],
+        };
+        let mut row = vec![Sums::default(); w2];
+        for by in 0..h2 {
+            row.fill(Sums::default());
+            for y in by * S2..((by + 1) * S2).min(h) {
+                let arow = &alpha.data[y * w..(y + 1) * w];
+                let prow = &rgb[y * w * 3..(y + 1) * w * 3];
+                for ((block, a2), p2) in
+                    row.iter_mut().zip(arow.chunks(S2)).zip(prow.chunks(3 * S2))
+                {
+                    for (&a, px) in a2.iter().zip(p2.chunks_exact(3)) {
+                        let solid = f32::from(u8::from(a >= 1.0));
+                        for (c, &code) in px.iter().enumerate() {
+                            let v = lut[code as usize];
+                            block.i[c] += v;
+                            block.ai[c] += a * v;
+                            block.solid[c] += solid * v;
+                        }
+                        block.a += a;
+                    }
+                }
+            }
+            let base1 = (by / 2) * w1;
+            for (bx, b) in row.iter().enumerate() {
+                let (j1, j2) = (base1 + bx / 2, by * w2 + bx);
+                for c in 0..3 {
+                    t.ia[c][j1] += b.i[c];
+                    t.fa[c][j1] += b.ai[c];
+                    t.fa2[c][j2] = b.solid[c];
+                }
+                t.asum[j1] += b.a;
+                t.asum2[j2] = b.a;
             }
         }
+        t
     }
-    // Pass 1's background means, looked up at the half-size block centres.
-    let half = Enlarger::new(2, w1, h1, w2, h2);
-    let mut f_mean2: [Plane; 3] = std::array::from_fn(|_| Plane::new(w2, h2, 0.0));
-    let mut b_mean2 = f_mean2.clone();
-    for t in (0..tw * th).filter(|&t| active[t]) {
-        let (x0, y0) = ((t % tw) * TILE, (t / tw) * TILE);
-        let (x1, y1) = ((x0 + TILE).min(w2), (y0 + TILE).min(h2));
-        let (ex0, ey0) = (x0.saturating_sub(r2), y0.saturating_sub(r2));
-        let (ew, eh) = ((x1 + r2).min(w2) - ex0, (y1 + r2).min(h2) - ey0);
-        let mean = |sums: &[f32]| {
-            Plane::from_fn(ew, eh, |x, y| {
-                let j = (ey0 + y) * w2 + ex0 + x;
-                sums[j] / count2[j].max(1.0)
-            })
+
+    /// Block pixel counts (the last row and column of blocks may be partial).
+    fn counts(&self, s: usize, bw: usize, bh: usize) -> Vec<f32> {
+        let mut n = vec![0.0f32; bw * bh];
+        for by in 0..bh {
+            let rows = (self.h - by * s).min(s);
+            for bx in 0..bw {
+                n[by * bw + bx] = (rows * (self.w - bx * s).min(s)) as f32;
+            }
+        }
+        n
+    }
+
+    /// Pass 1's local means of F and B (4× smaller, window `r_large`).
+    fn pass1_means(&self, r_large: usize) -> ([Plane; 3], [Plane; 3]) {
+        let (w1, h1) = (self.w1, self.h1);
+        let count = self.counts(S1, w1, h1);
+        let ba: [Vec<f32>; 3] = std::array::from_fn(|c| {
+            self.ia[c]
+                .iter()
+                .zip(&self.fa[c])
+                .map(|(&i, &f)| i - f)
+                .collect()
+        });
+        let r1 = (r_large / S1).max(1);
+        let plane1 = |v: &[f32]| Plane {
+            width: w1,
+            height: h1,
+            data: v
+                .iter()
+                .zip(&count)
+                .map(|(&s, &n)| s / n.max(1.0))
+                .collect(),
         };
-        let a2 = mean(&asum2);
-        let ma2 = a2.box_mean(r2);
-        for (c, (f_out, b_out)) in f_mean2.iter_mut().zip(&mut b_mean2).enumerate() {
-            let fm = mean(&fa2[c]).box_mean(r2);
-            let bm = Plane::from_fn(ew, eh, |x, y| {
-                half.at(&b_mean1[c], ex0 + x, ey0 + y) * (1.0 - a2.data[y * ew + x])
-            })
-            .box_mean(r2);
-            for y in y0..y1 {
-                for x in x0..x1 {
-                    let k = (y - ey0) * ew + x - ex0;
-                    let den = ma2.data[k];
-                    f_out.data[y * w2 + x] = fm.data[k] / (den + TINY);
-                    b_out.data[y * w2 + x] = bm.data[k] / (1.0 - den + TINY);
+        let ma1 = plane1(&self.asum).box_mean(r1);
+        let f_mean1: [Plane; 3] = std::array::from_fn(|c| {
+            plane1(&self.fa[c])
+                .box_mean(r1)
+                .zip(&ma1, |num, den| num / (den + TINY))
+        });
+        let b_mean1: [Plane; 3] = std::array::from_fn(|c| {
+            plane1(&ba[c])
+                .box_mean(r1)
+                .zip(&ma1, |num, den| num / (1.0 - den + TINY))
+        });
+        (f_mean1, b_mean1)
+    }
+
+    /// Pass 2's local means (2× smaller, window `r_small`), needed only at the cells that
+    /// `corrected` looks up around the partial pixels (a thin band): they are made tile by tile,
+    /// each tile with a margin of the window's radius, so that its means are those of the whole
+    /// plane. Pass 1's background means are looked up at the half-size block centres.
+    fn pass2_means(
+        &self,
+        r_small: usize,
+        partial: &[u32],
+        b_mean1: &[Plane; 3],
+    ) -> ([Plane; 3], [Plane; 3]) {
+        let (w, w2, h2) = (self.w, self.w2, self.h2);
+        let count2 = self.counts(S2, w2, h2);
+        let r2 = (r_small / S2).max(1);
+        const TILE: usize = 32;
+        let (tw, th) = (w2.div_ceil(TILE), h2.div_ceil(TILE));
+        let mut active = vec![false; tw * th];
+        for &i in partial {
+            let (cx, cy) = ((i as usize % w) / S2, (i as usize / w) / S2);
+            for y in [cy.saturating_sub(1), (cy + 1).min(h2 - 1)] {
+                for x in [cx.saturating_sub(1), (cx + 1).min(w2 - 1)] {
+                    active[(y / TILE) * tw + x / TILE] = true;
                 }
             }
         }
+        let half = Enlarger::new(2, self.w1, self.h1, w2, h2);
+        let mut f_mean2: [Plane; 3] = std::array::from_fn(|_| Plane::new(w2, h2, 0.0));
+        let mut b_mean2 = f_mean2.clone();
+        for t in (0..tw * th).filter(|&t| active[t]) {
+            let (x0, y0) = ((t % tw) * TILE, (t / tw) * TILE);
+            let (x1, y1) = ((x0 + TILE).min(w2), (y0 + TILE).min(h2));
+            let (ex0, ey0) = (x0.saturating_sub(r2), y0.saturating_sub(r2));
+            let (ew, eh) = ((x1 + r2).min(w2) - ex0, (y1 + r2).min(h2) - ey0);
+            let mean = |sums: &[f32]| {
+                Plane::from_fn(ew, eh, |x, y| {
+                    let j = (ey0 + y) * w2 + ex0 + x;
+                    sums[j] / count2[j].max(1.0)
+                })
+            };
+            let a2 = mean(&self.asum2);
+            let ma2 = a2.box_mean(r2);
+            for (c, (f_out, b_out)) in f_mean2.iter_mut().zip(&mut b_mean2).enumerate() {
+                let fm = mean(&self.fa2[c]).box_mean(r2);
+                let bm = Plane::from_fn(ew, eh, |x, y| {
+                    half.at(&b_mean1[c], ex0 + x, ey0 + y) * (1.0 - a2.data[y * ew + x])
+                })
+                .box_mean(r2);
+                for y in y0..y1 {
+                    for x in x0..x1 {
+                        let k = (y - ey0) * ew + x - ex0;
+                        let den = ma2.data[k];
+                        f_out.data[y * w2 + x] = fm.data[k] / (den + TINY);
+                        b_out.data[y * w2 + x] = bm.data[k] / (1.0 - den + TINY);
+                    }
+                }
+            }
+        }
+        (f_mean2, b_mean2)
     }
-    let grid2 = Enlarger::new(s2, w2, h2, w, h);
-    corrected(partial, alpha, &lin, &grid2, &f_mean2, &b_mean2)
 }
 
 /// F at each partial pixel from the local means (shrunk planes looked up through `grid`).

@@ -46,18 +46,6 @@ pub use wall::{plain_wall, Edge, Wall};
 const RIM_PX: f32 = 4.0;
 const RIM_DELTA_E: f32 = 10.0;
 
-/// Edge pixels whose colour is not the person's: a lens's colour fringe (cyan or purple along a
-/// dark suit against a bright wall, green at dark hair). Kept as they are, the solid ones draw a
-/// coloured rim around the person on the new background, and the partly transparent ones get
-/// the same colour as their estimated foreground.
-///
-/// An edge pixel (within `RIM_PX` of the contour, inside or outside) whose foreground (its own
-/// colour if solid) is more than `RIM_DELTA_E` from the person's local colour P (solid pixels
-/// just inside the band), has a fringe's colour ([`fringe_colour`]) and leans from P toward the
-/// old background's local colour B is read as the camera read it: a mix of P and B. Its alpha becomes the mix's share of P (the
-/// projection of its colour on the line from P to B, in linear light; never more than it was) and
-/// its foreground P. Edge details of the person's own colour, and colours that do not lean toward
-/// the old background, are left alone. Returns how many pixels were re-estimated.
 /// Whether `fg` (CIELAB) has a fringe's colour next to the person's `p`: a hue no skin, hair or
 /// lip has (green through cyan and blue to purple, 110°–320°), more saturated than the person's
 /// own colour there. Ears, lit skin, red lips and blond hair never qualify; a blue shirt's edge
@@ -68,94 +56,33 @@ fn fringe_colour(fg: [f32; 3], p: [f32; 3]) -> bool {
     (110.0..=320.0).contains(&hue) && chroma(fg) >= chroma(p) + 6.0
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Edge pixels whose colour is not the person's: a lens's colour fringe (cyan or purple along a
+/// dark suit against a bright wall, green at dark hair). Kept as they are, the solid ones draw a
+/// coloured rim around the person on the new background, and the partly transparent ones get
+/// the same colour as their estimated foreground.
+///
+/// An edge pixel (within `RIM_PX` of the contour, inside or outside) whose foreground (its own
+/// colour if solid) is more than `RIM_DELTA_E` from the person's local colour P (solid pixels
+/// just inside the band), has a fringe's colour ([`fringe_colour`]) and leans from P toward the
+/// old background's local colour B is read as the camera read it: a mix of P and B. Its alpha
+/// becomes the mix's share of P (the projection of its colour on the line from P to B, in linear
+/// light; never more than it was) and its foreground P. Edge details of the person's own colour,
+/// and colours that do not lean toward the old background, are left alone. Returns how many
+/// pixels were re-estimated.
 fn defringe_rim(
     raw: &[u8],
     w: usize,
-    h: usize,
     alpha: &mut Plane,
     partial: &mut Vec<u32>,
     foreground: &mut Vec<[f32; 3]>,
     enlargement: f32,
 ) -> usize {
     let k = enlargement.max(1.0);
-    let rim = RIM_PX * k;
-    // Distances to the edge are measured between 2 × 2 blocks (a block holding both sides is on
-    // the edge): a pixel's distance is known to a pixel or two, plenty for bands several pixels
-    // wide, at a quarter of the cost.
-    let s = 2;
-    let (bw, bh) = (w.div_ceil(s), h.div_ceil(s));
-    let mut has = vec![0u8; bw * bh]; // bit 0: a person pixel, bit 1: a background pixel
-    for y in 0..h {
-        let row = &alpha.data[y * w..(y + 1) * w];
-        let brow = &mut has[(y / s) * bw..(y / s + 1) * bw];
-        for (x, &a) in row.iter().enumerate() {
-            brow[x / s] |= if a >= 0.5 { 1 } else { 2 };
-        }
-    }
-    let to_background: Vec<f32> =
-        distance_outside(&has.iter().map(|&b| b & 2 != 0).collect::<Vec<_>>(), bw, bh)
-            .into_iter()
-            .map(|d| d * s as f32)
-            .collect();
-    let to_person: Vec<f32> =
-        distance_outside(&has.iter().map(|&b| b & 1 != 0).collect::<Vec<_>>(), bw, bh)
-            .into_iter()
-            .map(|d| d * s as f32)
-            .collect();
-    let reach = rim + 6.0 * k;
-    // Local colours on a 4× shrunk grid: the person's solid pixels just inside the band, the old
-    // background's just outside it.
-    let m = 4;
-    let (mw, mh) = (w.div_ceil(m), h.div_ceil(m));
-    let lut = color::linear_table();
-    let mut sums: [Vec<f32>; 8] = std::array::from_fn(|_| vec![0.0; mw * mh]);
-    let mut band = Vec::new();
-    for by in 0..bh {
-        for bx in 0..bw {
-            let j = by * bw + bx;
-            let (tb, tp) = (to_background[j], to_person[j]);
-            if tb > reach && tp > reach {
-                continue;
-            }
-            for y in by * s..((by + 1) * s).min(h) {
-                for x in bx * s..((bx + 1) * s).min(w) {
-                    let i = y * w + x;
-                    let a = alpha.data[i];
-                    let near = if a >= 0.5 { tb <= rim } else { tp <= rim };
-                    if a > 0.0 && near {
-                        band.push(i);
-                        continue;
-                    }
-                    let base = if a >= 1.0 && tb > rim && tb <= rim + 4.0 * k {
-                        0
-                    } else if a <= 0.0 && tp > rim && tp <= reach {
-                        4
-                    } else {
-                        continue;
-                    };
-                    let q = (y / m) * mw + x / m;
-                    for c in 0..3 {
-                        sums[base + c][q] += lut[raw[i * 3 + c] as usize];
-                    }
-                    sums[base + 3][q] += 1.0;
-                }
-            }
-        }
-    }
-    if band.is_empty() {
+    let edge = EdgeBand::of(alpha);
+    let Some((band, means)) = edge.pixels_and_colours(raw, alpha, k) else {
         return 0;
-    }
-    band.sort_unstable();
-    let means: [Plane; 8] = std::array::from_fn(|c| {
-        let r = if c < 4 { 2.0 } else { 3.0 } * RIM_PX * k / m as f32;
-        Plane {
-            width: mw,
-            height: mh,
-            data: std::mem::take(&mut sums[c]),
-        }
-        .box_mean((r.ceil() as usize).max(1))
-    });
+    };
+    let lut = color::linear_table();
     // The current foreground of each band pixel: its own colour if solid, else the estimate.
     let mut changed: Vec<(u32, f32, [f32; 3])> = Vec::new();
     let mut kp = 0usize;
@@ -168,36 +95,164 @@ fn defringe_rim(
             Some(&j) if j as usize == i => foreground[kp],
             _ => px,
         };
-        let q = (i / w / m) * mw + (i % w) / m;
-        let (np, nb) = (means[3].data[q], means[7].data[q]);
-        if np < 1e-4 || nb < 1e-4 {
-            continue;
+        let q = (i / w / EdgeBand::M) * means[0].width + (i % w) / EdgeBand::M;
+        if let Some(new) = unmixed(px, fg, &means, q) {
+            changed.push((i as u32, new.0.min(alpha.data[i]), new.1));
         }
-        let p: [f32; 3] = std::array::from_fn(|c| means[c].data[q] / np);
-        let (lab_fg, lab_p) = (color::lab(fg), color::lab(p));
-        if !fringe_colour(lab_fg, lab_p) || color::delta_e2000(lab_fg, lab_p) < RIM_DELTA_E {
-            continue;
-        }
-        let b: [f32; 3] = std::array::from_fn(|c| means[4 + c].data[q] / nb);
-        let pb: [f32; 3] = std::array::from_fn(|c| b[c] - p[c]);
-        let len2: f32 = pb.iter().map(|v| v * v).sum();
-        if len2 < 1e-3 {
-            continue;
-        }
-        let t = ((0..3).map(|c| (px[c] - p[c]) * pb[c]).sum::<f32>() / len2).clamp(0.0, 1.0);
-        if t < 0.08 {
-            continue;
-        }
-        changed.push((i as u32, (1.0 - t).min(alpha.data[i]), p));
     }
     let n = changed.len();
-    if n == 0 {
-        return 0;
+    if n > 0 {
+        merge_partial(alpha, partial, foreground, &changed);
     }
-    // Merge into the ascending list of partly transparent pixels (a changed pixel replaces its
-    // old entry).
-    let mut merged_idx = Vec::with_capacity(partial.len() + n);
-    let mut merged_fg = Vec::with_capacity(partial.len() + n);
+    n
+}
+
+/// A fringed pixel read as a mix of the person's local colour P and the old background's B (the
+/// local means of cell `q`): its share of P and P itself, or `None` when it is no fringe.
+fn unmixed(px: [f32; 3], fg: [f32; 3], means: &[Plane; 8], q: usize) -> Option<(f32, [f32; 3])> {
+    let (np, nb) = (means[3].data[q], means[7].data[q]);
+    if np < 1e-4 || nb < 1e-4 {
+        return None;
+    }
+    let p: [f32; 3] = std::array::from_fn(|c| means[c].data[q] / np);
+    let (lab_fg, lab_p) = (color::lab(fg), color::lab(p));
+    if !fringe_colour(lab_fg, lab_p) || color::delta_e2000(lab_fg, lab_p) < RIM_DELTA_E {
+        return None;
+    }
+    let b: [f32; 3] = std::array::from_fn(|c| means[4 + c].data[q] / nb);
+    let pb: [f32; 3] = std::array::from_fn(|c| b[c] - p[c]);
+    let len2: f32 = pb.iter().map(|v| v * v).sum();
+    if len2 < 1e-3 {
+        return None;
+    }
+    let t = ((0..3).map(|c| (px[c] - p[c]) * pb[c]).sum::<f32>() / len2).clamp(0.0, 1.0);
+    (t >= 0.08).then_some((1.0 - t, p))
+}
+
+/// Distances to the person's edge, measured between 2 × 2 blocks (a block holding both sides is
+/// on the edge): a pixel's distance is known to a pixel or two, plenty for bands several pixels
+/// wide, at a quarter of the cost.
+struct EdgeBand {
+    w: usize,
+    h: usize,
+    bw: usize,
+    bh: usize,
+    to_background: Vec<f32>,
+    to_person: Vec<f32>,
+}
+
+impl EdgeBand {
+    const S: usize = 2;
+    /// Cells of the local colours: a 4× shrunk grid.
+    const M: usize = 4;
+
+    fn of(alpha: &Plane) -> EdgeBand {
+        let (w, h, s) = (alpha.width, alpha.height, Self::S);
+        let (bw, bh) = (w.div_ceil(s), h.div_ceil(s));
+        let mut has = vec![0u8; bw * bh]; // bit 0: a person pixel, bit 1: a background pixel
+        for y in 0..h {
+            let row = &alpha.data[y * w..(y + 1) * w];
+            let brow = &mut has[(y / s) * bw..(y / s + 1) * bw];
+            for (x, &a) in row.iter().enumerate() {
+                brow[x / s] |= if a >= 0.5 { 1 } else { 2 };
+            }
+        }
+        let to = |bit: u8| -> Vec<f32> {
+            distance_outside(
+                &has.iter().map(|&b| b & bit != 0).collect::<Vec<_>>(),
+                bw,
+                bh,
+            )
+            .into_iter()
+            .map(|d| d * s as f32)
+            .collect()
+        };
+        EdgeBand {
+            w,
+            h,
+            bw,
+            bh,
+            to_background: to(2),
+            to_person: to(1),
+        }
+    }
+
+    /// The band's pixels (ascending) and the local colours around it: the person's solid pixels
+    /// just inside the band (planes 0–3: linear RGB sums and count, box-averaged) and the old
+    /// background's just outside it (4–7). `None` when there is no band.
+    fn pixels_and_colours(
+        &self,
+        raw: &[u8],
+        alpha: &Plane,
+        k: f32,
+    ) -> Option<(Vec<usize>, [Plane; 8])> {
+        let (w, h, s, m) = (self.w, self.h, Self::S, Self::M);
+        let rim = RIM_PX * k;
+        let reach = rim + 6.0 * k;
+        let (mw, mh) = (w.div_ceil(m), h.div_ceil(m));
+        let lut = color::linear_table();
+        let mut sums: [Vec<f32>; 8] = std::array::from_fn(|_| vec![0.0; mw * mh]);
+        let mut band = Vec::new();
+        for by in 0..self.bh {
+            for bx in 0..self.bw {
+                let j = by * self.bw + bx;
+                let (tb, tp) = (self.to_background[j], self.to_person[j]);
+                if tb > reach && tp > reach {
+                    continue;
+                }
+                for y in by * s..((by + 1) * s).min(h) {
+                    for x in bx * s..((bx + 1) * s).min(w) {
+                        let i = y * w + x;
+                        let a = alpha.data[i];
+                        let near = if a >= 0.5 { tb <= rim } else { tp <= rim };
+                        if a > 0.0 && near {
+                            band.push(i);
+                            continue;
+                        }
+                        let base = if a >= 1.0 && tb > rim && tb <= rim + 4.0 * k {
+                            0
+                        } else if a <= 0.0 && tp > rim && tp <= reach {
+                            4
+                        } else {
+                            continue;
+                        };
+                        let q = (y / m) * mw + x / m;
+                        for c in 0..3 {
+                            sums[base + c][q] += lut[raw[i * 3 + c] as usize];
+                        }
+                        sums[base + 3][q] += 1.0;
+                    }
+                }
+            }
+        }
+        if band.is_empty() {
+            return None;
+        }
+        band.sort_unstable();
+        let means: [Plane; 8] = std::array::from_fn(|c| {
+            let r = if c < 4 { 2.0 } else { 3.0 } * RIM_PX * k / m as f32;
+            Plane {
+                width: mw,
+                height: mh,
+                data: std::mem::take(&mut sums[c]),
+            }
+            .box_mean((r.ceil() as usize).max(1))
+        });
+        Some((band, means))
+    }
+}
+
+/// Merges re-estimated pixels (index ascending, new alpha, foreground) into the ascending list of
+/// partly transparent pixels: a changed pixel replaces its old entry, and one whose new alpha is
+/// below [`SNAP_LOW`] becomes background.
+fn merge_partial(
+    alpha: &mut Plane,
+    partial: &mut Vec<u32>,
+    foreground: &mut Vec<[f32; 3]>,
+    changed: &[(u32, f32, [f32; 3])],
+) {
+    let mut merged_idx = Vec::with_capacity(partial.len() + changed.len());
+    let mut merged_fg = Vec::with_capacity(partial.len() + changed.len());
     let (mut a, mut b) = (0, 0);
     while a < partial.len() || b < changed.len() {
         let next_new = changed.get(b).map(|c| c.0);
@@ -223,7 +278,6 @@ fn defringe_rim(
     }
     *partial = merged_idx;
     *foreground = merged_fg;
-    n
 }
 
 /// A hole in the person mask whose mean alpha is below this is background the net is sure of.
@@ -540,7 +594,6 @@ impl Cutout {
         let defringed = defringe_rim(
             raw,
             w,
-            h,
             &mut alpha,
             &mut partial,
             &mut foreground,

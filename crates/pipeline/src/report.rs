@@ -15,8 +15,10 @@ use trueshot_guide::Status;
 
 use crate::json::{r1, r3};
 
-/// One photo's report.
+/// One photo's report. Every field has a default when read, so a short report (a photo that
+/// failed before anything was known of it) reads too.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Report {
     pub trueshot_version: String,
     /// Revision of what the pipeline makes of a photo ([`crate::PIPELINE`]).
@@ -106,6 +108,13 @@ pub enum PhotoStatus {
     Rejected,
     /// The photo could not be made at all (see `error`).
     Error,
+}
+
+impl Report {
+    /// A report read back (from a file or a database); `None` when it is not one.
+    pub fn parse(text: &str) -> Option<Report> {
+        serde_json::from_str(text).ok()
+    }
 }
 
 impl PhotoStatus {
@@ -275,7 +284,8 @@ impl From<&trueshot_vision::Face> for FaceReport {
 }
 
 /// One check of the guideline, or a finding of the framing and verification.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FindingReport {
     pub check: String,
     pub status: Status,
@@ -298,10 +308,11 @@ impl From<&trueshot_assess::Finding> for FindingReport {
 }
 
 /// Whether a variant was made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum VariantStatus {
     Written,
+    #[default]
     Rejected,
 }
 
@@ -316,7 +327,8 @@ impl VariantStatus {
 
 /// One variant of the guideline for this photo: its framing, and either why it was not made or
 /// how it was made (matting, retouch, verification) and its files.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct VariantReport {
     pub name: String,
     pub width: u32,
@@ -372,14 +384,14 @@ pub struct VariantReport {
 
 /// Eye line and eye-to-chin (fractions of the output's height) and the eyes' centre (of its
 /// width).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Placement {
     pub eye_line: f64,
     pub eye_to_chin: f64,
     pub center_x: f64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Framing {
     pub eye_line: f64,
     pub eye_to_chin: f64,

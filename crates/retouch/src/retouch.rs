@@ -143,101 +143,23 @@ pub fn retouch(image: &RgbImage, lm: &Landmarks, params: &Params) -> (RgbImage, 
     let win = Window::from_box(b);
     let masks = Masks::new(lm, win);
     let d = lm.eye_distance();
-    let [l, a, bb] = lab_planes(image, win);
-
-    // The tone and colour layers hold nothing finer than the frequency split, so they are
-    // worked out on a copy shrunk by up to 3× (at least 1.5 pixels of split left), and only
-    // the change is enlarged back and added to the full-resolution picture.
-    let split_px = (params.split * d).max(0.8);
-    let k = ((split_px / 1.5) as usize).clamp(1, 3);
-    let dk = d / k as f32;
-    let (ls, as_, bs) = (l.shrink(k), a.shrink(k), bb.shrink(k));
-    let skin = masks
-        .skin
-        .shrink(k)
-        .map(|v| if v > 0.5 { 1.0 } else { 0.0 });
-    let (sw, sh) = (skin.width, skin.height);
-
-    // Frequency separation inside the skin.
-    let fine = MaskedBlur::new(&skin, (split_px / k as f32).max(0.8));
-    let low = [fine.blur(&ls), fine.blur(&as_), fine.blur(&bs)];
-    // The surrounding skin, several times coarser than any blotch, spot or highlight.
-    let wide = MaskedBlur::new(&skin, 0.06 * dk);
-    let big = [wide.blur(&ls), wide.blur(&as_), wide.blur(&bs)];
-    // Blemishes: small spots, redder than their ring.
-    let ring_blur = MaskedBlur::new(&skin, 0.035 * dk);
-    let core_blur = MaskedBlur::new(&skin, (0.01 * dk).max(0.8));
-    let ring = [ring_blur.blur(&as_), ring_blur.blur(&ls)];
-    let core = [core_blur.blur(&as_), core_blur.blur(&ls)];
-    let n_small = sw * sh;
-    let mut spot = Plane::new(sw, sh, 0.0);
-    for i in 0..n_small {
-        let da = core[0].data[i] - ring[0].data[i];
-        let dl = core[1].data[i] - ring[1].data[i];
-        if skin.data[i] > 0.5 && da > 0.8 * (-dl).max(0.0) {
-            spot.data[i] = smoothstep(2.5 * params.spot_threshold, 5.0 * params.spot_threshold, da);
-        }
-    }
-    // Grow each spot a little so its soft rim goes too.
-    let spot = spot.gaussian_like(0.012 * dk).map(|v| (v * 2.0).min(1.0));
-
-    // The change of the tone-and-colour layer, on the shrunk grid (0 outside the skin).
-    let mut delta = [
-        Plane::new(sw, sh, 0.0),
-        Plane::new(sw, sh, 0.0),
-        Plane::new(sw, sh, 0.0),
-    ];
-    let (mut spots, mut shines, mut skin_px) = (0usize, 0usize, 0usize);
-    for i in 0..n_small {
-        if skin.data[i] <= 0.0 {
-            continue;
-        }
-        skin_px += 1;
-        let mut lo = [low[0].data[i], low[1].data[i], low[2].data[i]];
-        let bg = [big[0].data[i], big[1].data[i], big[2].data[i]];
-        // Blotches: colour only.
-        lo[1] += params.even * (bg[1] - lo[1]);
-        lo[2] += params.even * (bg[2] - lo[2]);
-        // Shine: brighter than the surroundings and washed out.
-        let chroma = lo[1].hypot(lo[2]);
-        let chroma_bg = bg[1].hypot(bg[2]).max(1e-3);
-        let excess = lo[0] - bg[0] - 3.0;
-        if excess > 0.0 && chroma < chroma_bg {
-            let wash = smoothstep(0.0, 0.35, 1.0 - chroma / chroma_bg);
-            let k = params.shine * wash;
-            if k > 0.02 {
-                shines += 1;
-            }
-            lo[0] -= k * excess;
-            lo[1] += k * (bg[1] - lo[1]);
-            lo[2] += k * (bg[2] - lo[2]);
-        }
-        // Blemishes: toward the ring.
-        let s = spot.data[i] * params.spots;
-        if s > 0.02 {
-            spots += 1;
-            let rl = ring[1].data[i];
-            let ra = ring[0].data[i];
-            lo[0] += s * (rl.max(lo[0]) - lo[0]);
-            lo[1] += s * (ra - lo[1]);
-        }
-        for c in 0..3 {
-            delta[c].data[i] = lo[c] - low[c].data[i];
-        }
-    }
+    let lab = lab_planes(image, win);
+    let layers = SkinLayers::new(&lab, &masks, d, params);
+    let (delta, counts) = layers.change(params);
+    let k = layers.k;
     let up = |p: &Plane| p.enlarge(k, win.width, win.height);
-    let delta = [up(&delta[0]), up(&delta[1]), up(&delta[2])];
+    let delta = delta.each_ref().map(up);
     // Over-strength only (tests): the fine texture itself is flattened too.
-    let low_full = (params.detail_keep < 1.0).then(|| [up(&low[0]), up(&low[1]), up(&low[2])]);
+    let low_full = (params.detail_keep < 1.0).then(|| layers.low.each_ref().map(up));
     let n = win.width * win.height;
-    let mut new = [l.clone(), a.clone(), bb.clone()];
+    let mut new = lab.clone();
     for i in 0..n {
         let m = masks.skin_soft.data[i];
         if m <= 0.0 {
             continue;
         }
         for c in 0..3 {
-            let orig = [&l, &a, &bb][c].data[i];
+            let orig = lab[c].data[i];
             let flatten = match &low_full {
                 Some(lf) => (params.detail_keep - 1.0) * (orig - lf[c].data[i]),
                 None => 0.0,
@@ -245,22 +167,9 @@ pub fn retouch(image: &RgbImage, lm: &Landmarks, params: &Params) -> (RgbImage, 
             new[c].data[i] = orig + m * (delta[c].data[i] + flatten);
         }
     }
-    // Eyes: redness of the whites, and under the eyes toward the cheeks' own redness.
-    let cheek_a = mean_where(&a, &masks.texture).unwrap_or(0.0);
-    let sclera_soft = crate::masks::smooth(&masks.sclera, 0.008 * d);
-    for i in 0..n {
-        let s = sclera_soft.data[i].min(masks.sclera.data[i].max(0.5));
-        if s > 0.0 && params.eye_red > 0.0 {
-            let excess = (new[1].data[i] - 1.0).max(0.0);
-            new[1].data[i] -= params.eye_red * s * excess;
-        }
-        let u = masks.under_eye.data[i] * params.under_eye;
-        if u > 0.0 {
-            let excess = (new[1].data[i] - cheek_a).max(0.0);
-            new[1].data[i] -= u * excess;
-        }
-    }
+    eyes(&mut new, &lab[1], &masks, d, params);
     // Back to sRGB where anything changed.
+    let [l, a, bb] = &lab;
     for y in 0..win.height {
         for x in 0..win.width {
             let i = y * win.width + x;
@@ -277,6 +186,7 @@ pub fn retouch(image: &RgbImage, lm: &Landmarks, params: &Params) -> (RgbImage, 
             );
         }
     }
+    let (spots, shines, skin_px) = counts;
     let frac = |k: usize| k as f32 / skin_px.max(1) as f32;
     (
         out,
@@ -286,6 +196,129 @@ pub fn retouch(image: &RgbImage, lm: &Landmarks, params: &Params) -> (RgbImage, 
             ms: t.elapsed().as_secs_f32() * 1e3,
         },
     )
+}
+
+/// Eyes: redness of the whites, and under the eyes toward the cheeks' own redness (`a`: the
+/// original a* plane).
+fn eyes(new: &mut [Plane; 3], a: &Plane, masks: &Masks, d: f32, params: &Params) {
+    let cheek_a = mean_where(a, &masks.texture).unwrap_or(0.0);
+    let sclera_soft = crate::masks::smooth(&masks.sclera, 0.008 * d);
+    for i in 0..new[1].data.len() {
+        let s = sclera_soft.data[i].min(masks.sclera.data[i].max(0.5));
+        if s > 0.0 && params.eye_red > 0.0 {
+            let excess = (new[1].data[i] - 1.0).max(0.0);
+            new[1].data[i] -= params.eye_red * s * excess;
+        }
+        let u = masks.under_eye.data[i] * params.under_eye;
+        if u > 0.0 {
+            let excess = (new[1].data[i] - cheek_a).max(0.0);
+            new[1].data[i] -= u * excess;
+        }
+    }
+}
+
+/// The skin's tone and colour layers. They hold nothing finer than the frequency split, so they
+/// are worked out on a copy shrunk `k` times (up to 3×, at least 1.5 pixels of split left), and
+/// only the change is enlarged back and added to the full-resolution picture.
+struct SkinLayers {
+    k: usize,
+    skin: Plane,
+    /// Frequency separation inside the skin: the low layer of L*, a*, b*.
+    low: [Plane; 3],
+    /// The surrounding skin, several times coarser than any blotch, spot or highlight.
+    big: [Plane; 3],
+    /// a* and L* around each point (the ring of a blemish).
+    ring: [Plane; 2],
+    /// How much each point is a blemish: a small spot, redder than its ring.
+    spot: Plane,
+}
+
+impl SkinLayers {
+    fn new(lab: &[Plane; 3], masks: &Masks, d: f32, params: &Params) -> SkinLayers {
+        let split_px = (params.split * d).max(0.8);
+        let k = ((split_px / 1.5) as usize).clamp(1, 3);
+        let dk = d / k as f32;
+        let [ls, as_, bs] = lab.each_ref().map(|p| p.shrink(k));
+        let skin = masks
+            .skin
+            .shrink(k)
+            .map(|v| if v > 0.5 { 1.0 } else { 0.0 });
+        let fine = MaskedBlur::new(&skin, (split_px / k as f32).max(0.8));
+        let low = [fine.blur(&ls), fine.blur(&as_), fine.blur(&bs)];
+        let wide = MaskedBlur::new(&skin, 0.06 * dk);
+        let big = [wide.blur(&ls), wide.blur(&as_), wide.blur(&bs)];
+        let ring_blur = MaskedBlur::new(&skin, 0.035 * dk);
+        let core_blur = MaskedBlur::new(&skin, (0.01 * dk).max(0.8));
+        let ring = [ring_blur.blur(&as_), ring_blur.blur(&ls)];
+        let core = [core_blur.blur(&as_), core_blur.blur(&ls)];
+        let mut spot = Plane::new(skin.width, skin.height, 0.0);
+        for i in 0..skin.data.len() {
+            let da = core[0].data[i] - ring[0].data[i];
+            let dl = core[1].data[i] - ring[1].data[i];
+            if skin.data[i] > 0.5 && da > 0.8 * (-dl).max(0.0) {
+                spot.data[i] =
+                    smoothstep(2.5 * params.spot_threshold, 5.0 * params.spot_threshold, da);
+            }
+        }
+        // Grow each spot a little so its soft rim goes too.
+        let spot = spot.gaussian_like(0.012 * dk).map(|v| (v * 2.0).min(1.0));
+        SkinLayers {
+            k,
+            skin,
+            low,
+            big,
+            ring,
+            spot,
+        }
+    }
+
+    /// The change of the tone-and-colour layer on the shrunk grid (0 outside the skin): blotches
+    /// evened (colour only), shine reduced, blemishes faded toward their ring; and how many skin
+    /// points had a blemish, had shine, and were skin.
+    fn change(&self, params: &Params) -> ([Plane; 3], (usize, usize, usize)) {
+        let (sw, sh) = (self.skin.width, self.skin.height);
+        let (low, big, ring) = (&self.low, &self.big, &self.ring);
+        let mut delta: [Plane; 3] = std::array::from_fn(|_| Plane::new(sw, sh, 0.0));
+        let (mut spots, mut shines, mut skin_px) = (0usize, 0usize, 0usize);
+        for i in 0..sw * sh {
+            if self.skin.data[i] <= 0.0 {
+                continue;
+            }
+            skin_px += 1;
+            let mut lo = [low[0].data[i], low[1].data[i], low[2].data[i]];
+            let bg = [big[0].data[i], big[1].data[i], big[2].data[i]];
+            // Blotches: colour only.
+            lo[1] += params.even * (bg[1] - lo[1]);
+            lo[2] += params.even * (bg[2] - lo[2]);
+            // Shine: brighter than the surroundings and washed out.
+            let chroma = lo[1].hypot(lo[2]);
+            let chroma_bg = bg[1].hypot(bg[2]).max(1e-3);
+            let excess = lo[0] - bg[0] - 3.0;
+            if excess > 0.0 && chroma < chroma_bg {
+                let wash = smoothstep(0.0, 0.35, 1.0 - chroma / chroma_bg);
+                let k = params.shine * wash;
+                if k > 0.02 {
+                    shines += 1;
+                }
+                lo[0] -= k * excess;
+                lo[1] += k * (bg[1] - lo[1]);
+                lo[2] += k * (bg[2] - lo[2]);
+            }
+            // Blemishes: toward the ring.
+            let s = self.spot.data[i] * params.spots;
+            if s > 0.02 {
+                spots += 1;
+                let rl = ring[1].data[i];
+                let ra = ring[0].data[i];
+                lo[0] += s * (rl.max(lo[0]) - lo[0]);
+                lo[1] += s * (ra - lo[1]);
+            }
+            for c in 0..3 {
+                delta[c].data[i] = lo[c] - low[c].data[i];
+            }
+        }
+        (delta, (spots, shines, skin_px))
+    }
 }
 
 pub(crate) fn smoothstep(e0: f32, e1: f32, x: f32) -> f32 {

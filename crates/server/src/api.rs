@@ -23,6 +23,8 @@ use axum::{middleware, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use trueshot_codec::{decode_bytes_reduced, Limits, SourceFormat};
+use trueshot_pipeline::report::FindingReport;
+use trueshot_pipeline::{PhotoStatus, Report};
 
 use crate::auth::{self, Caller, Limit};
 use crate::db::{Db, Photo, Role};
@@ -709,11 +711,7 @@ pub fn check_frame(
         let e = e.to_string();
         ApiError::unprocessable(e.strip_prefix("frame: ").unwrap_or(&e).to_string())
     })?;
-    let findings: Vec<Value> = r
-        .findings
-        .iter()
-        .map(|f| json!(trueshot_pipeline::report::FindingReport::from(f)))
-        .collect();
+    let findings: Vec<FindingReport> = r.findings.iter().map(FindingReport::from).collect();
     let face = r
         .faces
         .first()
@@ -774,7 +772,12 @@ fn public_report(report: &str) -> Value {
     if let Some(obj) = r.as_object_mut() {
         obj.remove("input");
         if let Some(e) = obj.get("error").and_then(|e| e.as_str()) {
-            let (_, reason, _) = crate::worker::outcome(&json!({ "status": "error", "error": e }));
+            let failed = Report {
+                status: Some(PhotoStatus::Error),
+                error: Some(e.to_string()),
+                ..Report::default()
+            };
+            let (_, reason, _) = crate::worker::outcome(&failed);
             obj.insert("error".into(), json!(reason));
         }
     }
@@ -782,24 +785,17 @@ fn public_report(report: &str) -> Value {
 }
 
 /// Files of a photo's output folder that may be fetched: those its report names.
-fn listed_files(report: &Value) -> Vec<String> {
-    let mut files: Vec<String> = Vec::new();
-    let mut add = |v: &Value| {
-        if let Some(s) = v.as_str() {
-            files.push(s.to_string());
-        }
-    };
-    add(&report["thumbnail"]);
-    for f in report["outputs"].as_array().into_iter().flatten() {
-        add(f);
-    }
-    for v in report["variants"].as_array().into_iter().flatten() {
-        add(&v["file"]);
-        add(&v["before"]);
-        add(&v["cutout"]);
-        for c in v["face_crops"].as_array().into_iter().flatten() {
-            add(c);
-        }
+fn listed_files(report: &Report) -> Vec<String> {
+    let mut files: Vec<String> = report.thumbnail.iter().cloned().collect();
+    files.extend(report.outputs.iter().cloned());
+    for v in report.variants() {
+        files.extend(
+            [&v.file, &v.before, &v.cutout]
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
+        files.extend(v.face_crops.iter().flatten().cloned());
     }
     files
 }
@@ -1046,11 +1042,11 @@ async fn photo_file(
     axum::extract::Path((id, file)): axum::extract::Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let p = visible_photo(&app, &caller, &id)?;
-    let report: Value = p
+    let report = p
         .report
         .as_deref()
-        .and_then(|r| serde_json::from_str(r).ok())
-        .unwrap_or(Value::Null);
+        .and_then(Report::parse)
+        .unwrap_or_default();
     // Only files the report names: no path from the request reaches the file system.
     if !listed_files(&report).contains(&file) {
         return Err(ApiError::not_found("file"));

@@ -3,7 +3,9 @@
 
 use std::io::Write;
 
-use serde_json::Value;
+use serde_json::json;
+use trueshot_pipeline::report::Measures;
+use trueshot_pipeline::Report;
 
 use trueshot_pipeline::batch::{csv_writer, neutralised};
 
@@ -36,42 +38,45 @@ pub fn team_zip<W: std::io::Write + std::io::Seek>(
         "comment",
     ])?;
     for photo in photos.iter().filter(|p| p.status() == "approved") {
-        let report: Value = photo
+        let report = photo
             .report
             .as_deref()
-            .and_then(|r| serde_json::from_str(r).ok())
-            .unwrap_or(Value::Null);
+            .and_then(Report::parse)
+            .unwrap_or_default();
         let folder = folder_name(&photo.owner.email);
         let out = app.photo_dir(photo.id).join("out");
         // One person may have several approved photos: the id keeps their files apart.
         let prefix = format!("{folder}/{}", photo.id);
-        for v in report["variants"].as_array().into_iter().flatten() {
-            let Some(file) = v["file"].as_str() else {
+        for v in report.variants() {
+            let Some(file) = v.file.as_deref() else {
                 continue;
             };
+            let verification = v.verification.as_ref();
             let entry = format!("{prefix}-{file}");
             // A file lost from the disk is said in team.csv; the rest of the team still exports.
             let (entry, status) = match std::fs::read(out.join(file)) {
                 Ok(bytes) => {
                     zip.start_file(entry.as_str(), options)?;
                     zip.write_all(&bytes)?;
-                    (entry, v["verification"]["status"].as_str().unwrap_or(""))
+                    (entry, verification.map_or("", |v| v.status.as_str()))
                 }
                 Err(e) => {
                     tracing::error!("export: cannot read {}: {e}", out.join(file).display());
                     (String::new(), "file missing on the server")
                 }
             };
-            let m = &v["verification"]["measures"];
+            let measure = |f: fn(&Measures) -> Option<f64>| {
+                json!(verification.and_then(|v| f(&v.measures))).to_string()
+            };
             csv.write_record(
                 [
                     photo.owner.email.as_str(),
                     &photo.name,
-                    v["name"].as_str().unwrap_or(""),
+                    &v.name,
                     &entry,
                     status,
-                    &m["identity_distance"].to_string(),
-                    &m["age_change_years"].to_string(),
+                    &measure(|m| m.identity_distance),
+                    &measure(|m| m.age_change_years),
                     photo.review_by.as_deref().unwrap_or(""),
                     photo.review_at.as_deref().unwrap_or(""),
                     photo.review_comment.as_deref().unwrap_or(""),

@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use trueshot_guide::Status;
+use trueshot_pipeline::report::{FindingReport, VariantStatus};
+use trueshot_pipeline::{PhotoStatus, Report};
 
 use crate::App;
 
@@ -62,16 +64,15 @@ fn process(app: &App, photo: &crate::db::Photo) {
     // A redo starts from an empty folder: no headshot of a variant the guideline dropped stays.
     let _ = std::fs::remove_dir_all(&out);
     // A panic in a stage stays with its photo: the worker records it and goes on.
+    let name = stem(&photo.name);
     let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        make(app, &guide, &dir.join(&original), &original, &stem(&photo.name), &out)
+        make(app, &guide, &dir.join(&original), &original, &name, &out)
     }))
-    .unwrap_or_else(|_| {
-        json!({ "status": "error", "error": "internal error while processing this photo", "outputs": [] })
-    });
+    .unwrap_or_else(|_| failed(&name, "internal error while processing this photo".into()));
     let mut report = report;
     // Messages may name the server's folders: a member reads them, so the folders go.
-    if let Some(e) = report["error"].as_str() {
-        report["error"] = json!(without_folders(e, &app.data));
+    if let Some(e) = &report.error {
+        report.error = Some(without_folders(e, &app.data));
     }
     let (state, reason, advice) = outcome(&report);
     let advice = serde_json::to_string(&advice).unwrap_or_else(|_| "[]".into());
@@ -105,6 +106,16 @@ fn process(app: &App, photo: &crate::db::Photo) {
     }
 }
 
+/// The report of a photo that could not be made at all.
+fn failed(name: &str, error: String) -> Report {
+    Report {
+        name: name.into(),
+        status: Some(PhotoStatus::Error),
+        error: Some(error),
+        ..Report::default()
+    }
+}
+
 /// Makes one photo's headshots into `out` with the current guideline; its report.
 fn make(
     app: &App,
@@ -113,9 +124,8 @@ fn make(
     original: &str,
     name: &str,
     out: &std::path::Path,
-) -> Value {
-    let failed =
-        |error: String| json!({ "name": name, "status": "error", "error": error, "outputs": [] });
+) -> Report {
+    let failed = |error: String| failed(name, error);
     let recipe = match &guide.recipe {
         Ok(recipe) => recipe,
         Err(e) => return failed(e.clone()),
@@ -142,7 +152,7 @@ fn make(
         ),
     };
     sink.deliver(&mut outcome);
-    serde_json::to_value(&outcome.report).unwrap_or_default()
+    outcome.report
 }
 
 /// Flushes every file of an output folder and the folders themselves to the disk.
@@ -184,14 +194,13 @@ fn without_folders(e: &str, data: &std::path::Path) -> String {
 }
 
 /// What to change, from findings: the advice of failed checks first, then of warnings, each once.
-pub fn advice(findings: &[Value]) -> Vec<String> {
+pub fn advice(findings: &[FindingReport]) -> Vec<String> {
     let mut advice: Vec<String> = Vec::new();
-    for wanted in ["fail", "warn"] {
-        for f in findings.iter().filter(|f| f["status"] == wanted) {
-            if let Some(a) = f["advice"].as_str().filter(|a| !a.is_empty()) {
-                if !advice.iter().any(|x| x == a) {
-                    advice.push(a.to_string());
-                }
+    for wanted in [Status::Fail, Status::Warn] {
+        for f in findings.iter().filter(|f| f.status == wanted) {
+            let a = &f.advice;
+            if !a.is_empty() && !advice.iter().any(|x| x == a) {
+                advice.push(a.clone());
             }
         }
     }
@@ -200,24 +209,20 @@ pub fn advice(findings: &[Value]) -> Vec<String> {
 
 /// The photo's state after processing, the reason when no headshot was made, and what to
 /// change for a better photo (failed checks first, then warnings, then refused variants).
-pub fn outcome(report: &Value) -> (&'static str, Option<String>, Vec<String>) {
-    let findings = report["findings"].as_array().cloned().unwrap_or_default();
-    let mut advice = advice(&findings);
-    let refused: Vec<String> = report["variants"]
-        .as_array()
-        .map(|vs| {
-            vs.iter()
-                .filter(|v| v["status"] == "rejected")
-                .filter_map(|v| v["reason"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    match report["status"].as_str() {
-        Some("done") | Some("partial") => {
+pub fn outcome(report: &Report) -> (&'static str, Option<String>, Vec<String>) {
+    let mut advice = advice(report.findings());
+    let refused: Vec<String> = report
+        .variants()
+        .iter()
+        .filter(|v| v.status == VariantStatus::Rejected)
+        .filter_map(|v| v.reason.clone())
+        .collect();
+    match report.status {
+        Some(PhotoStatus::Done | PhotoStatus::Partial) => {
             advice.extend(refused);
             ("ready", None, advice)
         }
-        Some("rejected") => {
+        Some(PhotoStatus::Rejected) => {
             let reason = refused
                 .first()
                 .cloned()
@@ -228,8 +233,9 @@ pub fn outcome(report: &Value) -> (&'static str, Option<String>, Vec<String>) {
         _ => (
             "error",
             Some(
-                report["error"]
-                    .as_str()
+                report
+                    .error
+                    .as_deref()
                     .map(public_error)
                     .unwrap_or_else(|| "the photo could not be processed".into()),
             ),
@@ -253,6 +259,7 @@ fn public_error(e: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn outcome_orders_advice_and_hides_server_paths() {
@@ -265,7 +272,7 @@ mod tests {
             ],
             "variants": [{"status": "rejected", "reason": "leave more room above your head"}],
         });
-        let (state, reason, advice) = outcome(&report);
+        let (state, reason, advice) = outcome(&serde_json::from_value(report).unwrap());
         assert_eq!(state, "ready");
         assert_eq!(reason, None);
         assert_eq!(
@@ -276,10 +283,13 @@ mod tests {
                 "leave more room above your head"
             ]
         );
-        let (state, reason, _) = outcome(&json!({
-            "status": "error",
-            "error": "/srv/data/photos/3/original.jpg: the JPEG data is damaged or cut short: EOF",
-        }));
+        let (state, reason, _) = outcome(
+            &serde_json::from_value(json!({
+                "status": "error",
+                "error": "/srv/data/photos/3/original.jpg: the JPEG data is damaged or cut short: EOF",
+            }))
+            .unwrap(),
+        );
         assert_eq!(state, "error");
         assert_eq!(
             reason.as_deref(),
