@@ -445,9 +445,10 @@ impl<'a> Work<'a> {
         let mut cut = Cut::new(self.recipe, seen, plan, &before, &toned);
         let mut edited = self.retouch_and_verify(seen, plan, &toned, &cut)?;
         let rim = edited.rim.take();
+        let retouched = std::mem::take(&mut edited.retouched);
         let headshot = match cut.cutout.as_mut() {
             Some(c) => {
-                c.image = edited.retouched.clone();
+                c.image = retouched;
                 // The edge's foreground colours get the rim-light edit the headshot got (the
                 // cutout shows the same person).
                 if let Some(rim) = &rim {
@@ -468,7 +469,7 @@ impl<'a> Work<'a> {
                     _ => c.image.clone(),
                 }
             }
-            None => edited.retouched.clone(),
+            None => retouched,
         };
         self.variants[at].retouch = Some(RetouchReport {
             requested: edited.requested.as_str().into(),
