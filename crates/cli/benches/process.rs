@@ -6,6 +6,9 @@
 //! brand colour (`matting_three_variants`).
 //! Also tone, retouch and verification of the three headshots (`tone_retouch_verify`, and its
 //! parts `retouch_three_variants` and `verify_three_variants`).
+//! And the library's whole per-photo call, `trueshot_pipeline::Engine::process`, as `trueshot
+//! process` and the web service make every photo: everything above plus signing, with the
+//! photo's own background kept and with it replaced (`engine_process_12mp_jpeg`).
 //! Run: `cargo bench -p trueshot --bench process`.
 
 use std::path::{Path, PathBuf};
@@ -115,6 +118,37 @@ fn process_12mp(bencher: divan::Bencher, planner: bool) {
                 .len();
         }
         (findings.len(), written)
+    });
+}
+
+/// The whole per-photo call of the library (decode to signed, encoded headshots in memory; no
+/// file written), background kept or replaced by a brand colour.
+#[divan::bench(args = ["keep", "#2b5797"], sample_count = 10)]
+fn engine_process_12mp_jpeg(bencher: divan::Bencher, background: &str) {
+    static ENGINE: OnceLock<trueshot_pipeline::Engine> = OnceLock::new();
+    let engine = ENGINE.get_or_init(|| {
+        let store = ModelStore::new(ModelStore::default_dir());
+        let signing = trueshot_pipeline::Signing::test().expect("test certificate");
+        trueshot_pipeline::Engine::load(&store, signing).expect("models fetched")
+    });
+    let overrides = trueshot_pipeline::Overrides {
+        background: Some(background.into()),
+        ..Default::default()
+    };
+    let mut loaded = Guideline::load_full("corporate").unwrap();
+    overrides.apply(&mut loaded).unwrap();
+    let recipe = trueshot_pipeline::Recipe::new(loaded, &overrides).unwrap();
+    let bytes = photo_12mp();
+    let input = trueshot_pipeline::Input::new(bytes, Path::new("bench.jpg"), "bench");
+    bencher.bench(|| {
+        let outcome = engine.process(&recipe, &input);
+        assert_eq!(
+            outcome.report.outputs.len(),
+            3,
+            "{:?}",
+            outcome.report.error
+        );
+        outcome.artifacts.len()
     });
 }
 

@@ -25,24 +25,7 @@ pub(crate) fn decode(
     let ctx = HeifContext::read_from_bytes(bytes).map_err(corrupt)?;
     let handle = ctx.primary_image_handle().map_err(corrupt)?;
     let (w, h) = (handle.width(), handle.height());
-    if w == 0 || h == 0 {
-        return Err(CodecError::Corrupt {
-            path: path.to_path_buf(),
-            format: format.name(),
-            reason: "the header says the picture has no pixels".into(),
-        });
-    }
-    if u64::from(w) * u64::from(h) > limits.max_pixels || w > limits.max_side || h > limits.max_side
-    {
-        return Err(CodecError::TooLarge {
-            path: path.to_path_buf(),
-            reason: format!(
-                "{w}×{h} pixels, the limit is {} megapixels and {} pixels a side",
-                limits.max_pixels / 1_000_000,
-                limits.max_side
-            ),
-        });
-    }
+    crate::check_dimensions(w, h, path, format, limits)?;
     let mut notes = Vec::new();
     if ctx.image_ids().len() > 1 {
         notes.push("the file holds several images; the primary one was used".to_string());

@@ -262,7 +262,7 @@ pub fn decode_bytes(
 
 /// Refuses a picture whose header gives no pixels or more than `limits` allow, before anything
 /// is allocated for it.
-fn check_dimensions(
+pub(crate) fn check_dimensions(
     w: u32,
     h: u32,
     path: &Path,

@@ -17,6 +17,7 @@ pub mod api;
 pub mod auth;
 pub mod db;
 pub mod export;
+pub mod queue;
 pub mod worker;
 
 use std::net::SocketAddr;
@@ -70,7 +71,9 @@ pub struct CurrentGuide {
 
 /// State shared by every request and worker.
 pub struct App {
-    pub db: Db,
+    pub db: Arc<Db>,
+    /// The photos to make: today the database's own durable queue.
+    pub queue: Arc<dyn queue::Queue>,
     pub data: PathBuf,
     pub engine: Arc<Engine>,
     pub config: Config,
@@ -107,7 +110,11 @@ impl App {
         }
         let db = Db::open(&data.join("trueshot.db"))
             .with_context(|| format!("cannot open {}", data.join("trueshot.db").display()))?;
-        let requeued = db.requeue_interrupted()?;
+        let db = Arc::new(db);
+        let queue: Arc<dyn queue::Queue> = db.clone();
+        let requeued = queue
+            .requeue()
+            .map_err(|e| anyhow::anyhow!("the queue: {e}"))?;
         if requeued > 0 {
             tracing::warn!(
                 "{requeued} photos were being processed when the server stopped: queued again"
@@ -131,6 +138,7 @@ impl App {
             .map_err(|e| anyhow::anyhow!("the stored guideline is invalid: {}", e.message))?;
         Ok(Arc::new(App {
             db,
+            queue,
             engine,
             config,
             limits: auth::RateLimits::default(),

@@ -28,7 +28,7 @@ pub fn spawn(app: Arc<App>, n: usize) -> Vec<std::thread::JoinHandle<()>> {
 fn work(app: &App) {
     let mut seen = 0;
     while !app.stopping() {
-        match app.db.claim_next() {
+        match app.queue.claim() {
             Ok(Some(photo)) => process(app, &photo),
             Ok(None) => app.wait(&mut seen),
             Err(e) => {
@@ -65,30 +65,37 @@ fn process(app: &App, photo: &crate::db::Photo) {
     let _ = std::fs::remove_dir_all(&out);
     // A panic in a stage stays with its photo: the worker records it and goes on.
     let name = stem(&photo.name);
-    let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         make(app, &guide, &dir.join(&original), &original, &name, &out)
-    }))
-    .unwrap_or_else(|_| failed(&name, "internal error while processing this photo".into()));
-    let mut report = report;
+    }));
+    let (mut report, machine_fault) = made.unwrap_or_else(|_| {
+        let e = "internal error while processing this photo".to_string();
+        (failed(&name, e), true)
+    });
     // Messages may name the server's folders: a member reads them, so the folders go.
     if let Some(e) = &report.error {
         report.error = Some(without_folders(e, &app.data));
     }
-    let (state, reason, advice) = outcome(&report);
+    let (state, mut reason, advice) = outcome(&report);
+    if machine_fault {
+        // Not the photo's fault: the details are for the administrator, in the log; the member
+        // is told that it was not their photo.
+        tracing::error!("photo {}: {}", photo.id, reason.as_deref().unwrap_or(""));
+        reason = Some(MACHINE_FAULT.into());
+    }
     let advice = serde_json::to_string(&advice).unwrap_or_else(|_| "[]".into());
     let text = serde_json::to_string(&report).unwrap_or_default();
     // The database will say "ready" only once the headshots are on the disk for good.
     if let Err(e) = sync_tree(&out) {
         tracing::error!("cannot flush {}: {e}", out.display());
     }
-    match app.db.finish(
-        photo.id,
-        photo.attempts,
+    let done = crate::queue::Finished {
         state,
-        reason.as_deref(),
-        &advice,
-        &text,
-    ) {
+        reason: reason.as_deref(),
+        advice: &advice,
+        report: &text,
+    };
+    match app.queue.finish(photo.id, photo.attempts, &done) {
         Ok(true) => tracing::info!(
             "photo {} {state} in {:.2} s",
             photo.id,
@@ -106,6 +113,10 @@ fn process(app: &App, photo: &crate::db::Photo) {
     }
 }
 
+/// What a member reads when a photo could not be made for a reason of the server's own.
+const MACHINE_FAULT: &str =
+    "the server could not make headshots of this photo (not a problem with the photo): ask your administrator, who can see why in the server's log";
+
 /// The report of a photo that could not be made at all.
 fn failed(name: &str, error: String) -> Report {
     Report {
@@ -116,7 +127,8 @@ fn failed(name: &str, error: String) -> Report {
     }
 }
 
-/// Makes one photo's headshots into `out` with the current guideline; its report.
+/// Makes one photo's headshots into `out` with the current guideline: its report, and whether
+/// it failed for a reason of the machine's (not of the photo: [`trueshot_pipeline::Error::is_input_fault`]).
 fn make(
     app: &App,
     guide: &crate::CurrentGuide,
@@ -124,8 +136,8 @@ fn make(
     original: &str,
     name: &str,
     out: &std::path::Path,
-) -> Report {
-    let failed = |error: String| failed(name, error);
+) -> (Report, bool) {
+    let failed = |error: String| (failed(name, error), true);
     let recipe = match &guide.recipe {
         Ok(recipe) => recipe,
         Err(e) => return failed(e.clone()),
@@ -152,7 +164,12 @@ fn make(
         ),
     };
     sink.deliver(&mut outcome);
-    outcome.report
+    // A write that failed in the sink leaves no typed error: the machine's fault too.
+    let machine_fault = match &outcome.error {
+        Some(e) => !e.is_input_fault(),
+        None => outcome.report.status == Some(PhotoStatus::Error),
+    };
+    (outcome.report, machine_fault)
 }
 
 /// Flushes every file of an output folder and the folders themselves to the disk.
