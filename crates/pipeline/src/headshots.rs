@@ -71,8 +71,6 @@ struct Seen<'p> {
     cut_out: bool,
     matte: Option<Matte>,
     walls: Vec<trueshot_matte::Wall>,
-    /// The original's identity and age, measured once on the photo itself.
-    original: Option<trueshot_retouch::Original>,
 }
 
 pub(crate) fn make(
@@ -271,25 +269,24 @@ impl<'a> Work<'a> {
             cut_out: replace || guide.background.cutout,
             matte,
             walls,
-            original: None,
         };
         let accepted = self.plan_variants(&seen, &targets, closed, ai_refusal);
         self.rematte(&mut seen, &accepted)?;
         // All accepted variants are resampled together (one linear-light conversion).
         let plans: Vec<&Plan> = accepted.iter().map(|a| &a.plan).collect();
         let images = render_all(image, &plans)?;
-        if !images.is_empty() {
-            let verifier = trueshot_retouch::Verifier {
-                nets: &self.engine.face_nets,
-            };
-            seen.original = Some(
-                verifier
-                    .original(&seen.view, &seen.face)
-                    .map_err(Error::vision(&self.name))?,
-            );
+        if images.is_empty() {
+            return Ok(());
         }
+        // The original's identity and age, measured once on the photo itself.
+        let verifier = trueshot_retouch::Verifier {
+            nets: &self.engine.face_nets,
+        };
+        let original = verifier
+            .original(&seen.view, &seen.face)
+            .map_err(Error::vision(&self.name))?;
         for (a, before) in accepted.into_iter().zip(images) {
-            self.variant(&seen, a, before)?;
+            self.variant(&seen, &original, a, before)?;
         }
         Ok(())
     }
@@ -431,7 +428,13 @@ impl<'a> Work<'a> {
 
     /// Makes one variant's headshot from `before` (the photo in the variant's frame): cut out,
     /// tone, retouch and verify, composite, then the encoded and signed outputs.
-    fn variant(&mut self, seen: &Seen, a: Accepted<'a>, mut before: RgbImage) -> Result<(), Error> {
+    fn variant(
+        &mut self,
+        seen: &Seen,
+        original: &trueshot_retouch::Original,
+        a: Accepted<'a>,
+        mut before: RgbImage,
+    ) -> Result<(), Error> {
         let (variant, plan, at) = (a.variant, &a.plan, a.at);
         let mut walls = Vec::new();
         if !seen.replace && plan.missing.any() {
@@ -443,7 +446,7 @@ impl<'a> Work<'a> {
         // retouch alone (the nets compare with the untouched original).
         let toned = self.tone.apply(&before);
         let mut cut = Cut::new(self.recipe, seen, plan, &before, &toned);
-        let mut edited = self.retouch_and_verify(seen, plan, &toned, &cut)?;
+        let mut edited = self.retouch_and_verify(seen, original, plan, &toned, &cut)?;
         let rim = edited.rim.take();
         let retouched = std::mem::take(&mut edited.retouched);
         let headshot = match cut.cutout.as_mut() {
@@ -661,6 +664,7 @@ impl<'a> Work<'a> {
     fn retouch_and_verify(
         &self,
         seen: &Seen,
+        original: &trueshot_retouch::Original,
         plan: &Plan,
         toned: &RgbImage,
         cut: &Cut,
@@ -669,9 +673,7 @@ impl<'a> Work<'a> {
         let verifier = trueshot_retouch::Verifier {
             nets: &self.engine.face_nets,
         };
-        let Some(original) = &seen.original else {
-            unreachable!("the original is measured before any variant is made")
-        };
+
         let bounds = &self.recipe.bounds;
         let requested = retouch_level(self.guide.retouch.level);
         let (mut level, mut strength) = (requested, self.recipe.retouch_strength);
