@@ -10,7 +10,7 @@ pub struct Luma;
 impl Luma {
     /// Linear-light luminance (0–1) of an sRGB pixel, Rec. 709 weights.
     pub fn linear(p: [u8; 3]) -> f32 {
-        let lut = linear_lut();
+        let lut = trueshot_pixels::color::linear_table();
         0.2126 * lut[p[0] as usize] + 0.7152 * lut[p[1] as usize] + 0.0722 * lut[p[2] as usize]
     }
     /// CIE L* (0–100) of a linear luminance.
@@ -21,22 +21,6 @@ impl Luma {
             y * 24389.0 / 27.0
         }
     }
-}
-
-fn linear_lut() -> &'static [f32; 256] {
-    static LUT: std::sync::OnceLock<[f32; 256]> = std::sync::OnceLock::new();
-    LUT.get_or_init(|| {
-        let mut t = [0.0; 256];
-        for (i, v) in t.iter_mut().enumerate() {
-            let c = i as f32 / 255.0;
-            *v = if c <= 0.04045 {
-                c / 12.92
-            } else {
-                ((c + 0.055) / 1.055).powf(2.4)
-            };
-        }
-        t
-    })
 }
 
 /// The face's pixels inside the mesh outline, from the analysis copy.

@@ -13,6 +13,7 @@ use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::RgbImage;
 use trueshot_geom::Point;
+use trueshot_pixels::color::{linear_to_srgb, srgb_to_linear};
 
 use crate::Plan;
 
@@ -25,12 +26,7 @@ fn to_linear() -> &'static [u16; 256] {
     LUT.get_or_init(|| {
         let mut t = [0u16; 256];
         for (i, v) in t.iter_mut().enumerate() {
-            let c = i as f64 / 255.0;
-            let l = if c <= 0.04045 {
-                c / 12.92
-            } else {
-                ((c + 0.055) / 1.055).powf(2.4)
-            };
+            let l = srgb_to_linear(i as f64 / 255.0);
             *v = (l * 65535.0).round() as u16;
         }
         t
@@ -42,12 +38,7 @@ fn to_srgb() -> &'static [u8] {
     LUT.get_or_init(|| {
         (0..=65535u32)
             .map(|i| {
-                let l = f64::from(i) / 65535.0;
-                let c = if l <= 0.0031308 {
-                    l * 12.92
-                } else {
-                    1.055 * l.powf(1.0 / 2.4) - 0.055
-                };
+                let c = linear_to_srgb(f64::from(i) / 65535.0);
                 (c * 255.0).round().clamp(0.0, 255.0) as u8
             })
             .collect()

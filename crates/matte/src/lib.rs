@@ -24,7 +24,7 @@
 //! blurred like a fast lens. Gradients and photos are dithered when quantised, so that smooth
 //! ramps do not band.
 
-pub mod color;
+pub use trueshot_pixels::color;
 pub mod foreground;
 pub mod plane;
 pub mod refine;

@@ -1,6 +1,10 @@
-//! sRGB ↔ linear light, CIELAB (D65) and the CIEDE2000 colour difference.
+//! sRGB ↔ linear light, CIELAB (D65) and the CIEDE2000 colour difference: the pixel maths every
+//! stage shares (perception's measures, framing's resampling, matting, tone, retouch and
+//! verification), in one place.
 
 use std::sync::OnceLock;
+
+use num_traits::Float;
 
 /// Linear value of each 8-bit sRGB code.
 pub fn to_linear_u8(v: u8) -> f32 {
@@ -13,21 +17,36 @@ pub fn linear_table() -> &'static [f32; 256] {
     T.get_or_init(|| std::array::from_fn(|i| srgb_to_linear(i as f32 / 255.0)))
 }
 
-pub fn srgb_to_linear(c: f32) -> f32 {
-    if c <= 0.04045 {
-        c / 12.92
+/// The sRGB curve, code value (0..1) to linear light, in the precision of `T` (`f32` for pixels,
+/// `f64` where 16-bit tables are made from it).
+pub fn srgb_to_linear<T: Float>(c: T) -> T {
+    if c <= lit(0.04045) {
+        c / lit(12.92)
     } else {
-        ((c + 0.055) / 1.055).powf(2.4)
+        ((c + lit(0.055)) / lit(1.055)).powf(lit(2.4))
     }
 }
 
-pub fn linear_to_srgb(c: f32) -> f32 {
-    let c = c.clamp(0.0, 1.0);
-    if c <= 0.003_130_8 {
-        c * 12.92
+/// Linear light to the sRGB code value (0..1), clamped to 0..1 first.
+pub fn linear_to_srgb<T: Float>(c: T) -> T {
+    // as `f32::clamp` (a NaN stays a NaN)
+    let c = if c < T::zero() {
+        T::zero()
+    } else if c > T::one() {
+        T::one()
     } else {
-        1.055 * c.powf(1.0 / 2.4) - 0.055
+        c
+    };
+    if c <= lit(0.003_130_8) {
+        c * lit(12.92)
+    } else {
+        lit::<T>(1.055) * c.powf(T::one() / lit(2.4)) - lit(0.055)
     }
+}
+
+/// A constant of the curve in `T`.
+fn lit<T: Float>(v: f64) -> T {
+    T::from(v).unwrap_or_else(T::nan)
 }
 
 const STEPS: usize = 1 << 14;
