@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use trueshot_guide::Status;
 
-use crate::json::{r1, r3};
+use crate::json::{pt as point, r1, r3};
 
 /// One photo's report. Every field has a default when read, so a short report (a photo that
 /// failed before anything was known of it) reads too.
@@ -251,10 +251,6 @@ pub struct Pose {
     pub yaw: f64,
     pub pitch: f64,
     pub roll: f64,
-}
-
-fn point(p: trueshot_geom::Point) -> [f64; 2] {
-    [r1(p.x), r1(p.y)]
 }
 
 impl From<&trueshot_vision::Face> for FaceReport {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::{Outcome, PhotoStatus};
 
 /// Prefix of temporary files in an output folder; leftovers of a killed run are removed.
-pub const TEMP_PREFIX: &str = ".trueshot-tmp.";
+const TEMP_PREFIX: &str = ".trueshot-tmp.";
 
 /// Stores the outputs of one photo: `name` is a path relative to the photo's output folder, such
 /// as `obama.web.jpg` or `thumbs/obama.jpg`.
