@@ -299,6 +299,24 @@ choice! {
     pub enum RetouchLevel { None = "none", Subtle = "subtle", Natural = "natural" }
 }
 
+impl RetouchLevel {
+    /// The next weaker level: what verification falls back to when a result breaks a bound.
+    pub fn weaker(self) -> Option<RetouchLevel> {
+        match self {
+            RetouchLevel::Natural => Some(RetouchLevel::Subtle),
+            RetouchLevel::Subtle => Some(RetouchLevel::None),
+            RetouchLevel::None => None,
+        }
+    }
+}
+
+impl Default for Verify {
+    /// The bounds of a guideline whose `[verify]` section is left out.
+    fn default() -> Self {
+        <Verify as Param>::missing().unwrap_or_else(|| unreachable!("every bound has a default"))
+    }
+}
+
 impl BackgroundMode {
     /// Whether the photo's own background is replaced (so canvas beyond the photo may be filled).
     pub fn replaces(self) -> bool {

@@ -199,3 +199,18 @@ fn framing_tolerances_are_read_checked_and_default_for_old_files() {
         assert!(props[key]["description"].is_string(), "{key}");
     }
 }
+
+#[test]
+fn a_left_out_verify_section_gives_the_declared_bounds() {
+    let g = Guideline::default_preset();
+    assert_eq!(g.verify, Verify::default());
+    let d = Verify::default();
+    assert_eq!((d.identity_distance, d.landmark_drift), (0.2, 0.01));
+    assert_eq!(
+        RetouchLevel::Natural
+            .weaker()
+            .and_then(RetouchLevel::weaker),
+        Some(RetouchLevel::None)
+    );
+    assert_eq!(RetouchLevel::None.weaker(), None);
+}

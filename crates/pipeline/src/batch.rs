@@ -5,6 +5,7 @@
 
 use serde_json::json;
 use trueshot_guide::{Loaded, Status};
+use trueshot_retouch::CHECKS;
 
 use crate::report::{PhotoStatus, Report, VariantReport, VariantStatus};
 
@@ -33,10 +34,9 @@ fn num(v: Option<f64>) -> String {
 /// framing achieved, the retouch delivered, every verification measure, and what to do.
 pub fn summary_csv(reports: &[Report]) -> Result<Vec<u8>, csv::Error> {
     let mut csv = csv_writer();
-    csv.write_record(
-        "input,name,status,worst,faces,variant,variant_status,file,eye_line,eye_to_chin,center_x,roll_after,crown_crop,in_tolerance,upscale,retouch,verification,identity_distance,landmark_drift,texture_kept,eye_white_l_rise,skin_lightness_shift,skin_hue_chroma_delta_e,age_change_years,clothing_delta_e,message"
-            .split(','),
-    )?;
+    let header = "input,name,status,worst,faces,variant,variant_status,file,eye_line,eye_to_chin,center_x,roll_after,crown_crop,in_tolerance,upscale,retouch,verification";
+    let checks = CHECKS.iter().map(|c| c.key);
+    csv.write_record(header.split(',').chain(checks).chain(["message"]))?;
     for r in reports {
         let base = [
             r.input.display().to_string(),
@@ -57,7 +57,7 @@ pub fn summary_csv(reports: &[Report]) -> Result<Vec<u8>, csv::Error> {
         };
         let mut rows: Vec<Vec<String>> = Vec::new();
         if r.variants().is_empty() {
-            rows.push(vec![String::new(); 20]);
+            rows.push(vec![String::new(); VARIANT_COLUMNS + CHECKS.len()]);
         }
         for v in r.variants() {
             rows.push(variant_fields(v));
@@ -76,13 +76,14 @@ pub fn summary_csv(reports: &[Report]) -> Result<Vec<u8>, csv::Error> {
     csv.into_inner().map_err(|e| e.into_error().into())
 }
 
-/// The 20 variant columns of `summary.csv`.
+/// The variant columns of `summary.csv` before the checks' measures.
+const VARIANT_COLUMNS: usize = 12;
+
+/// The variant columns of `summary.csv`: the framing, the retouch, and every check's measure.
 fn variant_fields(v: &VariantReport) -> Vec<String> {
     let f = &v.framing;
     let verification = v.verification.as_ref();
-    let m = verification.map(|v| &v.measures);
-    let measure = |get: fn(&crate::report::Measures) -> Option<f64>| num(m.and_then(get));
-    vec![
+    let fields = [
         v.name.clone(),
         v.status.as_str().into(),
         v.file.clone().unwrap_or_default(),
@@ -98,15 +99,11 @@ fn variant_fields(v: &VariantReport) -> Vec<String> {
             .map(|r| r.delivered.clone())
             .unwrap_or_default(),
         verification.map(|v| v.status.clone()).unwrap_or_default(),
-        measure(|m| m.identity_distance),
-        measure(|m| m.landmark_drift),
-        measure(|m| m.texture_kept),
-        measure(|m| m.eye_white_l_rise),
-        measure(|m| m.skin_lightness_shift),
-        measure(|m| m.skin_hue_chroma_delta_e),
-        measure(|m| m.age_change_years),
-        measure(|m| m.clothing_delta_e),
-    ]
+    ];
+    let measures = CHECKS
+        .iter()
+        .map(|c| num(verification.and_then(|v| v.measures.get(c.key))));
+    fields.into_iter().chain(measures).collect()
 }
 
 fn html_escape(s: &str) -> String {
@@ -265,26 +262,16 @@ fn variant_cells(r: &Report, v: &VariantReport) -> String {
 /// The face before and after editing at 100 %, with what verification measured in plain words.
 fn verification_cell(v: &VariantReport, crops: &[String], vname: &str) -> String {
     let verification = v.verification.as_ref();
-    let get = |f: fn(&crate::report::Verification) -> Option<f64>| {
-        verification.and_then(f).unwrap_or(f64::NAN)
-    };
-    let bound = |f: fn(&crate::report::Bounds) -> f64| verification.map(|v| f(&v.bounds));
-    let mut words = format!(
-        "{vname}: retouch <b>{}</b> · same person: identity distance {:.3} (at most {}) · features moved {:.1} % of the eye distance (at most {:.1} %) · skin texture kept {:.0} % (at least {:.0} %) · eye whites {:+.1} L* · skin colour shift ΔE {:.2}, lightness {:+.2} L* · apparent age {:.1} → {:.1} years · clothing ΔE {:.2}",
-        html_escape(v.retouch.as_ref().map_or("", |r| r.delivered.as_str())),
-        get(|v| v.measures.identity_distance),
-        json!(bound(|b| b.identity_distance)),
-        100.0 * get(|v| v.measures.landmark_drift),
-        100.0 * bound(|b| b.landmark_drift).unwrap_or(f64::NAN),
-        100.0 * get(|v| v.measures.texture_kept),
-        100.0 * bound(|b| b.texture_kept).unwrap_or(f64::NAN),
-        get(|v| v.measures.eye_white_l_rise),
-        get(|v| v.measures.skin_hue_chroma_delta_e),
-        get(|v| v.measures.skin_lightness_shift),
-        get(|v| v.measures.age_original),
-        get(|v| v.measures.age_result),
-        get(|v| v.measures.clothing_delta_e),
-    );
+    let retouch = v.retouch.as_ref().map_or("", |r| r.delivered.as_str());
+    let mut words = format!("{vname}: retouch <b>{}</b>", html_escape(retouch));
+    for line in verification.map(|v| v.lines()).unwrap_or_default() {
+        let text = html_escape(&line.text);
+        if line.ok == Some(false) {
+            words.push_str(&format!(" · <span class=\"warn\">{text}</span>"));
+        } else {
+            words.push_str(&format!(" · {text}"));
+        }
+    }
     for a in verification
         .and_then(|v| v.attempts.as_ref())
         .into_iter()

@@ -674,8 +674,8 @@ impl<'a> Work<'a> {
             nets: &self.engine.face_nets,
         };
 
-        let bounds = &self.recipe.bounds;
-        let requested = retouch_level(self.guide.retouch.level);
+        let bounds = &self.guide.verify;
+        let requested = self.guide.retouch.level;
         let (mut level, mut strength) = (requested, self.recipe.retouch_strength);
         let half = cut.rim.as_ref().map(|r| r.scaled(0.5));
         let rim_of = |t: RimTry| match t {
@@ -786,7 +786,7 @@ impl<'a> Work<'a> {
         self.variants[at].verification = Some(Verification {
             status: if passed { "passed" } else { "failed" }.into(),
             measures: m.into(),
-            bounds: (&self.recipe.bounds).into(),
+            bounds: (&self.guide.verify).into(),
             breaches: breaches.iter().map(Into::into).collect(),
             attempts: (edited.attempts.len() > 1).then(|| edited.attempts.clone()),
         });
@@ -1095,14 +1095,6 @@ fn framing_finding(
             variant.name,
             off.join(", ")
         ),
-    }
-}
-
-fn retouch_level(l: trueshot_guide::RetouchLevel) -> trueshot_retouch::Level {
-    match l {
-        trueshot_guide::RetouchLevel::None => trueshot_retouch::Level::None,
-        trueshot_guide::RetouchLevel::Subtle => trueshot_retouch::Level::Subtle,
-        trueshot_guide::RetouchLevel::Natural => trueshot_retouch::Level::Natural,
     }
 }
 

@@ -1,6 +1,6 @@
 //! A prepared recipe: the guideline as overridden (background, team, test strength), and what
 //! every photo made with it shares, made once: the decoded background photo at each variant's
-//! size, what the credentials name as the background, the verification bounds, the settings'
+//! size, what the credentials name as the background, the settings'
 //! fingerprint and, for a team, the batch's median scene and shared framing.
 
 use std::collections::BTreeMap;
@@ -61,7 +61,6 @@ pub struct Recipe {
     /// background) as `thumbs/NAME.VARIANT.before.jpg`, for a before/after slider.
     pub before_frames: bool,
     pub(crate) settings_sha256: String,
-    pub(crate) bounds: trueshot_retouch::Bounds,
     /// What the credentials name as the new background.
     pub(crate) background_source: Option<Source>,
     backdrop_photo: Option<RgbImage>,
@@ -83,7 +82,6 @@ impl Recipe {
         };
         Ok(Recipe {
             settings_sha256: settings_sha256(&loaded),
-            bounds: bounds(&loaded.guide.verify),
             background_source: crate::credentials::background_source(
                 &loaded.guide,
                 backdrop_source.as_ref(),
@@ -146,20 +144,6 @@ impl Recipe {
 /// setting with a default changes it even when the file does not change).
 fn settings_sha256(loaded: &Loaded) -> String {
     sha256_hex(loaded.guide.to_toml().as_bytes())
-}
-
-/// The verification bounds of a guideline.
-fn bounds(v: &trueshot_guide::Verify) -> trueshot_retouch::Bounds {
-    trueshot_retouch::Bounds {
-        identity_distance: v.identity_distance,
-        landmark_drift: v.landmark_drift,
-        texture_kept: v.texture_kept,
-        eye_white_l_rise: v.eye_white_l_rise,
-        skin_hue_chroma_delta_e: v.skin_hue_chroma_delta_e,
-        skin_lightness_shift: v.skin_lightness_shift,
-        age_change_years: v.age_change_years,
-        clothing_delta_e: v.clothing_delta_e,
-    }
 }
 
 /// Applies `--background SPEC` to the guideline, and folds it into the guideline's hash (so a

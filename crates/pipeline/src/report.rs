@@ -10,8 +10,10 @@
 
 use std::path::PathBuf;
 
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use trueshot_guide::Status;
+use trueshot_retouch::CHECKS;
 
 use crate::json::{pt as point, r1, r3};
 
@@ -582,6 +584,46 @@ pub struct Verification {
     pub attempts: Option<Vec<Attempt>>,
 }
 
+/// One check of a headshot's verification as people read it (the contact sheet, the web page).
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckLine {
+    /// The check's key ([`trueshot_retouch::CHECKS`]).
+    pub measure: &'static str,
+    /// What it protects ("Same person").
+    pub title: &'static str,
+    /// Whether the measure keeps its bound; `None` when it was not measured.
+    pub ok: Option<bool>,
+    /// The measure against its bound in plain words.
+    pub text: String,
+}
+
+impl Verification {
+    /// Every check, in [`trueshot_retouch::CHECKS`]' order, as people read it.
+    pub fn lines(&self) -> Vec<CheckLine> {
+        CHECKS
+            .iter()
+            .map(|c| {
+                let (ok, text) = match (self.measures.get(c.key), self.bounds.get(c.key)) {
+                    (Some(value), Some(bound)) => (
+                        Some(
+                            c.sense.keeps(value, bound)
+                                && !self.breaches.iter().any(|b| b.measure == c.key),
+                        ),
+                        (c.words)(value, bound, &self.measures.drift_feature),
+                    ),
+                    _ => (None, format!("{}: not measured", c.title)),
+                };
+                CheckLine {
+                    measure: c.key,
+                    title: c.title,
+                    ok,
+                    text,
+                }
+            })
+            .collect()
+    }
+}
+
 /// One retouch tried and measured.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Attempt {
@@ -617,69 +659,60 @@ fn finite(v: f32) -> Option<f64> {
     v.is_finite().then(|| r3(v))
 }
 
-/// Every measure of a result against its original.
+/// Every measure of a result against its original: first one per verification check, keyed and
+/// ordered as [`trueshot_retouch::CHECKS`] (`null` when not a number), then what explains them.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Measures {
-    pub identity_distance: Option<f64>,
-    pub landmark_drift: Option<f64>,
+    #[serde(flatten)]
+    pub checked: IndexMap<String, Option<f64>>,
     /// The feature that moved most.
     pub drift_feature: String,
-    pub texture_kept: Option<f64>,
-    pub eye_white_l_rise: Option<f64>,
-    pub skin_lightness_shift: Option<f64>,
-    pub skin_hue_chroma_delta_e: Option<f64>,
     pub age_original: Option<f64>,
     pub age_result: Option<f64>,
-    pub age_change_years: Option<f64>,
-    pub clothing_delta_e: Option<f64>,
     pub ms: f64,
+}
+
+impl Measures {
+    /// The measure of a check, when it is a number.
+    pub fn get(&self, key: &str) -> Option<f64> {
+        self.checked.get(key).copied().flatten()
+    }
 }
 
 impl From<&trueshot_retouch::Measures> for Measures {
     fn from(m: &trueshot_retouch::Measures) -> Self {
-        let p = &m.pixel;
         Measures {
-            identity_distance: finite(m.identity_distance),
-            landmark_drift: finite(m.landmark_drift),
+            checked: CHECKS
+                .iter()
+                .map(|c| (c.key.to_string(), finite((c.measured)(m))))
+                .collect(),
             drift_feature: m.drift_feature.into(),
-            texture_kept: finite(p.texture_kept),
-            eye_white_l_rise: finite(p.eye_white_l_rise),
-            skin_lightness_shift: finite(p.skin_lightness_shift),
-            skin_hue_chroma_delta_e: finite(p.skin_hue_chroma_delta_e),
             age_original: finite(m.age_original),
             age_result: finite(m.age_result),
-            age_change_years: finite(m.age_change_years),
-            clothing_delta_e: finite(p.clothing_delta_e),
             ms: r1(m.ms),
         }
     }
 }
 
-/// The verification bounds of the guideline.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Bounds {
-    pub identity_distance: f64,
-    pub landmark_drift: f64,
-    pub texture_kept: f64,
-    pub eye_white_l_rise: f64,
-    pub skin_hue_chroma_delta_e: f64,
-    pub skin_lightness_shift: f64,
-    pub age_change_years: f64,
-    pub clothing_delta_e: f64,
+/// The verification bounds of the guideline, keyed and ordered as [`trueshot_retouch::CHECKS`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Bounds(pub IndexMap<String, f64>);
+
+impl Bounds {
+    pub fn get(&self, key: &str) -> Option<f64> {
+        self.0.get(key).copied()
+    }
 }
 
 impl From<&trueshot_retouch::Bounds> for Bounds {
     fn from(b: &trueshot_retouch::Bounds) -> Self {
-        Bounds {
-            identity_distance: r3(b.identity_distance),
-            landmark_drift: r3(b.landmark_drift),
-            texture_kept: r3(b.texture_kept),
-            eye_white_l_rise: r3(b.eye_white_l_rise),
-            skin_hue_chroma_delta_e: r3(b.skin_hue_chroma_delta_e),
-            skin_lightness_shift: r3(b.skin_lightness_shift),
-            age_change_years: r3(b.age_change_years),
-            clothing_delta_e: r3(b.clothing_delta_e),
-        }
+        Bounds(
+            CHECKS
+                .iter()
+                .map(|c| (c.key.to_string(), r3((c.bound)(b))))
+                .collect(),
+        )
     }
 }
 

@@ -24,4 +24,4 @@ pub use retouch::{retouch, Applied, Level, Params};
 pub use tone::{
     correction, face_highlight, scene_stats, team_correction, team_target, SceneStats, Tone,
 };
-pub use verify::{Bounds, Breach, Measures, Original, Verifier};
+pub use verify::{Bounds, Breach, Check, Measures, Original, Sense, Verifier, CHECKS};

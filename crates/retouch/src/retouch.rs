@@ -25,33 +25,9 @@ use crate::lab::{lab_planes, lab_to_srgb};
 use crate::landmarks::Landmarks;
 use crate::masks::{MaskedBlur, Masks, Window};
 
-/// How much retouching: the guideline's level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    None,
-    Subtle,
-    Natural,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::None => "none",
-            Level::Subtle => "subtle",
-            Level::Natural => "natural",
-        }
-    }
-
-    /// The next weaker level (what verification falls back to).
-    pub fn weaker(self) -> Option<Level> {
-        match self {
-            Level::Natural => Some(Level::Subtle),
-            Level::Subtle => Some(Level::None),
-            Level::None => None,
-        }
-    }
-}
+/// How much retouching: the guideline's level (`none`, `subtle`, `natural`), declared once in
+/// the guideline.
+pub use trueshot_guide::RetouchLevel as Level;
 
 /// Strengths of the edits (0 = off, 1 = replace by the surroundings).
 #[derive(Clone, Copy, Debug, Serialize)]

@@ -24,31 +24,172 @@ use crate::landmarks::{Landmarks, LEFT_BROW, LEFT_EYE, LIPS, RIGHT_BROW, RIGHT_E
 use crate::measure::{pixel_measures, PixelMeasures};
 use crate::track::Tracker;
 
-/// The guideline's bounds.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct Bounds {
-    pub identity_distance: f32,
-    pub landmark_drift: f32,
-    pub texture_kept: f32,
-    pub eye_white_l_rise: f32,
-    pub skin_hue_chroma_delta_e: f32,
-    pub skin_lightness_shift: f32,
-    pub age_change_years: f32,
-    pub clothing_delta_e: f32,
+/// The guideline's bounds: its `[verify]` section, where each bound is declared with its
+/// default and range.
+pub use trueshot_guide::Verify as Bounds;
+
+/// How a measure is held to its bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sense {
+    /// The measure may not exceed the bound.
+    AtMost,
+    /// The measure may not fall below the bound.
+    AtLeast,
+    /// The measure may not move farther than the bound either way.
+    EitherWay,
 }
 
-impl Default for Bounds {
-    fn default() -> Self {
-        Bounds {
-            identity_distance: 0.2,
-            landmark_drift: 0.01,
-            texture_kept: 0.85,
-            eye_white_l_rise: 3.0,
-            skin_hue_chroma_delta_e: 2.0,
-            skin_lightness_shift: 2.0,
-            age_change_years: 2.0,
-            clothing_delta_e: 1.0,
-        }
+impl Sense {
+    /// Whether `value` keeps `bound` (a measure that is not a number never does).
+    pub fn keeps(self, value: f64, bound: f64) -> bool {
+        value.is_finite()
+            && match self {
+                Sense::AtMost => value <= bound,
+                Sense::AtLeast => value >= bound,
+                Sense::EitherWay => value.abs() <= bound,
+            }
+    }
+}
+
+/// One verification check, declared once. The guideline's `[verify]` section declares the bound
+/// (its default and range); this declares how the measure is held to it and how it is said to
+/// people. The verifier ([`Measures::breaches`]), the report's `measures` and `bounds`,
+/// `summary.csv`, the contact sheet and the web page all read [`CHECKS`]; a test checks that it
+/// names every bound of the guideline.
+pub struct Check {
+    /// The key in the guideline's `[verify]`, in the report's `measures` and `bounds`, and
+    /// summary.csv's column.
+    pub key: &'static str,
+    pub sense: Sense,
+    /// What it protects, in a word or two ("Same person").
+    pub title: &'static str,
+    pub measured: fn(&Measures) -> f32,
+    pub bound: fn(&Bounds) -> f32,
+    /// The measure against its bound in plain words; the third argument is the feature that
+    /// moved most (only the landmark drift says it).
+    pub words: fn(f64, f64, &str) -> String,
+}
+
+/// Every verification check, in the order the report, `summary.csv` and the page list them.
+pub const CHECKS: [Check; 8] = [
+    Check {
+        key: "identity_distance",
+        sense: Sense::AtMost,
+        title: "Same person",
+        measured: |m| m.identity_distance,
+        bound: |b| b.identity_distance,
+        words: |v, b, _| format!("Same person: identity distance {v:.2} (limit {b:.2})"),
+    },
+    Check {
+        key: "landmark_drift",
+        sense: Sense::AtMost,
+        title: "Face shape",
+        measured: |m| m.landmark_drift,
+        bound: |b| b.landmark_drift,
+        words: |v, b, feature| {
+            let most = if v > 0.0 && !feature.is_empty() {
+                format!("; most: {feature}")
+            } else {
+                String::new()
+            };
+            format!(
+                "Face shape: features moved {:.1} % of the eye distance (limit {} %){most}",
+                100.0 * v,
+                short(100.0 * b)
+            )
+        },
+    },
+    Check {
+        key: "texture_kept",
+        sense: Sense::AtLeast,
+        title: "Skin texture",
+        measured: |m| m.pixel.texture_kept,
+        bound: |b| b.texture_kept,
+        words: |v, b, _| {
+            format!(
+                "Skin texture kept: {:.0} % (at least {:.0} %)",
+                100.0 * v,
+                100.0 * b
+            )
+        },
+    },
+    Check {
+        key: "eye_white_l_rise",
+        sense: Sense::AtMost,
+        title: "Eye whites",
+        measured: |m| m.pixel.eye_white_l_rise,
+        bound: |b| b.eye_white_l_rise,
+        words: |v, b, _| {
+            let limit = short(b);
+            if (10.0 * v).round() == 0.0 {
+                format!("Eye whites: brightness unchanged (limit +{limit} L*)")
+            } else {
+                let way = if v < 0.0 { "darker" } else { "brighter" };
+                format!("Eye whites: {way} by {:.1} L* (limit +{limit} L*)", v.abs())
+            }
+        },
+    },
+    Check {
+        key: "skin_lightness_shift",
+        sense: Sense::EitherWay,
+        title: "Skin lightness",
+        measured: |m| m.pixel.skin_lightness_shift,
+        bound: |b| b.skin_lightness_shift,
+        words: |v, b, _| {
+            format!(
+                "Skin lightness changed by {} L* (limit ±{})",
+                signed(v, 2),
+                short(b)
+            )
+        },
+    },
+    Check {
+        key: "skin_hue_chroma_delta_e",
+        sense: Sense::AtMost,
+        title: "Skin tone",
+        measured: |m| m.pixel.skin_hue_chroma_delta_e,
+        bound: |b| b.skin_hue_chroma_delta_e,
+        words: |v, b, _| format!("Skin tone: colour change ΔE {v:.2} (limit {})", short(b)),
+    },
+    Check {
+        key: "age_change_years",
+        sense: Sense::EitherWay,
+        title: "Apparent age",
+        measured: |m| m.age_change_years,
+        bound: |b| b.age_change_years,
+        words: |v, b, _| {
+            format!(
+                "Apparent age changed by {} years (limit ±{})",
+                signed(v, 1),
+                short(b)
+            )
+        },
+    },
+    Check {
+        key: "clothing_delta_e",
+        sense: Sense::AtMost,
+        title: "Clothing",
+        measured: |m| m.pixel.clothing_delta_e,
+        bound: |b| b.clothing_delta_e,
+        words: |v, b, _| format!("Clothing unchanged: ΔE {v:.1} (limit {})", short(b)),
+    },
+];
+
+/// A bound as people write it: `2`, `0.5`, `1.25` (no trailing zeros).
+fn short(x: f64) -> String {
+    let s = format!("{x:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// A change with its sign (a true minus), `decimals` places, and no sign on what rounds to zero.
+fn signed(x: f64, decimals: usize) -> String {
+    let digits = format!("{:.decimals$}", x.abs());
+    if digits.chars().all(|c| c == '0' || c == '.') {
+        digits
+    } else if x < 0.0 {
+        format!("\u{2212}{digits}")
+    } else {
+        format!("+{digits}")
     }
 }
 
@@ -87,62 +228,17 @@ pub struct Breach {
 impl Measures {
     /// The bounds this result breaks (empty: it may be delivered).
     pub fn breaches(&self, b: &Bounds) -> Vec<Breach> {
-        let p = &self.pixel;
-        let mut out = Vec::new();
-        let mut check = |measure: &'static str, value: f32, bound: f32, over: bool| {
-            let bad = if over { value > bound } else { value < bound };
-            if bad || !value.is_finite() {
-                out.push(Breach {
-                    measure,
+        CHECKS
+            .iter()
+            .filter_map(|c| {
+                let (value, bound) = ((c.measured)(self), (c.bound)(b));
+                (!c.sense.keeps(f64::from(value), f64::from(bound))).then_some(Breach {
+                    measure: c.key,
                     value,
                     bound,
-                });
-            }
-        };
-        check(
-            "identity_distance",
-            self.identity_distance,
-            b.identity_distance,
-            true,
-        );
-        check(
-            "landmark_drift",
-            self.landmark_drift,
-            b.landmark_drift,
-            true,
-        );
-        check("texture_kept", p.texture_kept, b.texture_kept, false);
-        check(
-            "eye_white_l_rise",
-            p.eye_white_l_rise,
-            b.eye_white_l_rise,
-            true,
-        );
-        check(
-            "skin_hue_chroma_delta_e",
-            p.skin_hue_chroma_delta_e,
-            b.skin_hue_chroma_delta_e,
-            true,
-        );
-        check(
-            "skin_lightness_shift",
-            p.skin_lightness_shift.abs(),
-            b.skin_lightness_shift,
-            true,
-        );
-        check(
-            "age_change_years",
-            self.age_change_years.abs(),
-            b.age_change_years,
-            true,
-        );
-        check(
-            "clothing_delta_e",
-            p.clothing_delta_e,
-            b.clothing_delta_e,
-            true,
-        );
-        out
+                })
+            })
+            .collect()
     }
 }
 
@@ -319,4 +415,45 @@ pub fn drift(
         consider(change.abs(), name);
     }
     worst
+}
+
+#[cfg(test)]
+mod checks {
+    use super::*;
+
+    #[test]
+    fn every_bound_of_the_guideline_has_one_check() {
+        let schema = trueshot_guide::Guideline::json_schema();
+        let mut bounds: Vec<&str> = schema["properties"]["verify"]["properties"]
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let mut keys: Vec<&str> = CHECKS.iter().map(|c| c.key).collect();
+        bounds.sort_unstable();
+        keys.sort_unstable();
+        assert_eq!(keys, bounds);
+        let b = Bounds::default();
+        for c in &CHECKS {
+            assert!((c.bound)(&b) > 0.0, "{}", c.key);
+        }
+    }
+
+    #[test]
+    fn a_measure_keeps_its_bound_only_on_its_side() {
+        assert!(Sense::AtMost.keeps(0.2, 0.2) && !Sense::AtMost.keeps(0.21, 0.2));
+        assert!(Sense::AtLeast.keeps(0.9, 0.85) && !Sense::AtLeast.keeps(0.8, 0.85));
+        assert!(Sense::EitherWay.keeps(-1.9, 2.0) && !Sense::EitherWay.keeps(-2.1, 2.0));
+        assert!(!Sense::AtLeast.keeps(f64::NAN, 0.85));
+        // A lightness shift that rounds to zero is said without a sign.
+        let lightness = &CHECKS[4];
+        assert_eq!(lightness.key, "skin_lightness_shift");
+        assert_eq!(
+            (lightness.words)(-0.001, 2.0, ""),
+            "Skin lightness changed by 0.00 L* (limit ±2)"
+        );
+        assert_eq!(
+            (lightness.words)(-0.5, 2.5, ""),
+            "Skin lightness changed by \u{2212}0.50 L* (limit ±2.5)"
+        );
+    }
 }

@@ -807,6 +807,20 @@ pub fn photo_json(p: &Photo, full: bool) -> Value {
         .as_deref()
         .map(public_report)
         .unwrap_or(Value::Null);
+    let typed = p
+        .report
+        .as_deref()
+        .and_then(Report::parse)
+        .unwrap_or_default();
+    // Each check in plain words, from the one declaration the contact sheet also reads.
+    let checks = |name: &Value| {
+        typed
+            .variants()
+            .iter()
+            .find(|v| name.as_str() == Some(v.name.as_str()))
+            .and_then(|v| v.verification.as_ref())
+            .map(|v| json!(v.lines()))
+    };
     let base = format!("/api/photos/{}", p.id);
     let url = |f: &Value| f.as_str().map(|f| format!("{base}/files/{f}"));
     let headshots: Vec<Value> = report["variants"]
@@ -828,6 +842,7 @@ pub fn photo_json(p: &Photo, full: bool) -> Value {
                     "measures": ver["measures"],
                     "bounds": ver["bounds"],
                     "breaches": ver["breaches"],
+                    "checks": checks(&v["name"]),
                 })},
                 "retouch": { "requested": v["retouch"]["requested"], "delivered": v["retouch"]["delivered"] },
                 "framing": v["framing"],

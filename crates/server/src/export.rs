@@ -4,7 +4,6 @@
 use std::io::Write;
 
 use serde_json::json;
-use trueshot_pipeline::report::Measures;
 use trueshot_pipeline::Report;
 
 use trueshot_pipeline::batch::{csv_writer, neutralised};
@@ -65,9 +64,8 @@ pub fn team_zip<W: std::io::Write + std::io::Seek>(
                     (String::new(), "file missing on the server")
                 }
             };
-            let measure = |f: fn(&Measures) -> Option<f64>| {
-                json!(verification.and_then(|v| f(&v.measures))).to_string()
-            };
+            let measure =
+                |key: &str| json!(verification.and_then(|v| v.measures.get(key))).to_string();
             csv.write_record(
                 [
                     photo.owner.email.as_str(),
@@ -75,8 +73,8 @@ pub fn team_zip<W: std::io::Write + std::io::Seek>(
                     &v.name,
                     &entry,
                     status,
-                    &measure(|m| m.identity_distance),
-                    &measure(|m| m.age_change_years),
+                    &measure("identity_distance"),
+                    &measure("age_change_years"),
                     photo.review_by.as_deref().unwrap_or(""),
                     photo.review_at.as_deref().unwrap_or(""),
                     photo.review_comment.as_deref().unwrap_or(""),

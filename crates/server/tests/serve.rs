@@ -355,6 +355,16 @@ async fn an_employee_gets_a_verified_headshot_and_the_admin_approves_and_exports
                 .unwrap()
                 < 0.2
         );
+        // Every check in plain words for the page, each within its bound.
+        let checks = h["verification"]["checks"].as_array().unwrap();
+        assert_eq!(checks.len(), 8, "{h:#}");
+        for c in checks {
+            assert_eq!(c["ok"], true, "{c}");
+            assert!(c["text"]
+                .as_str()
+                .unwrap()
+                .starts_with(c["title"].as_str().unwrap()));
+        }
     }
     let r = s
         .call(
