@@ -97,6 +97,7 @@ pub fn run(args: &ServeArgs, store: &trueshot_vision::ModelStore) -> Result<u8> 
         },
         secure_cookies: args.secure_cookies,
         trusted_proxy: args.trusted_proxy,
+        ..Config::default()
     };
     let app = App::open(&args.data.dir(), engine, config)?;
     if app.db.users()?.iter().all(|u| u.0.role != Role::Admin) {

@@ -586,12 +586,13 @@ pub struct Verification {
 
 /// One check of a headshot's verification as people read it (the contact sheet, the web page).
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckLine {
     /// The check's key ([`trueshot_retouch::CHECKS`]).
     pub measure: &'static str,
     /// What it protects ("Same person").
     pub title: &'static str,
-    /// Whether the measure keeps its bound; `None` when it was not measured.
+    /// Whether the measure keeps its bound; null when it was not measured.
     pub ok: Option<bool>,
     /// The measure against its bound in plain words.
     pub text: String,

@@ -1,6 +1,6 @@
-//! The HTTP API and the page: routes, handlers and the JSON they answer. The contract is
-//! `openapi.json` (served at `/api/openapi.json`; a test checks every documented operation
-//! against this router).
+//! The HTTP API and the page: routes and handlers. Each API handler carries its OpenAPI
+//! operation, and [`api_routes`] routes and documents them from one table; the document is
+//! served at `/api/openapi.json` (a test calls every documented operation).
 //!
 //! Access rules, in one place: a member sees and acts on their own photos only (another
 //! member's photo answers 404, exactly like a photo that does not exist); an admin sees every
@@ -18,17 +18,25 @@ use axum::extract::{
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{middleware, Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use tower_http::map_request_body::MapRequestBodyLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use trueshot_codec::{decode_bytes_reduced, Limits, SourceFormat};
-use trueshot_pipeline::report::FindingReport;
-use trueshot_pipeline::{PhotoStatus, Report};
+use trueshot_pipeline::report::{FaceReport, FindingReport};
+use trueshot_pipeline::Report;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::auth::{self, Caller, Limit};
 use crate::db::{Db, Photo, Role};
-use crate::{ApiError, App, CurrentGuide};
+use crate::views::{
+    Account, ApiDoc, CheckTarget, CheckView, ErrorBody, GuidelineView, InviteFor, Invited,
+    NewToken, PhotoView, Requeued, Session, Token, Validated, VariantView,
+};
+use crate::{ApiError, App};
 
 /// Days an invite link stays valid.
 pub const INVITE_DAYS: i64 = 7;
@@ -56,51 +64,72 @@ const CHECK_PIXELS: u64 = 16_000_000;
 const INDEX_HTML: &str = include_str!("page/index.html");
 const APP_JS: &str = include_str!("page/app.js");
 const APP_CSS: &str = include_str!("page/app.css");
-pub const OPENAPI: &str = include_str!("openapi.json");
 
+/// The service: the page, the API and its OpenAPI document.
 pub fn router(app: Arc<App>) -> Router {
-    let max_body = app.config.max_upload_bytes;
+    let (api, _) = api_routes(app.config.max_upload_bytes).split_for_parts();
     Router::new()
         .route("/", get(page_index))
         .route("/invite/{token}", get(page_index))
         .route("/app.js", get(page_js))
         .route("/app.css", get(page_css))
-        .route("/api/openapi.json", get(openapi))
-        .route("/api/login", post(login))
-        .route("/api/logout", post(logout))
-        .route("/api/me", get(me))
-        .route("/api/invites/{token}", get(invite).post(accept_invite))
-        .route("/api/tokens", get(list_tokens).post(create_token))
-        .route("/api/tokens/{id}", axum::routing::delete(revoke_token))
-        .route("/api/users", get(list_users).post(add_user))
-        .route("/api/users/{id}", axum::routing::delete(remove_user))
-        .route("/api/users/{id}/invite", post(reinvite))
-        .route("/api/guideline", get(get_guideline).put(put_guideline))
-        .route("/api/guideline/validate", post(validate_guideline))
-        .route("/api/guideline/apply", post(apply_guideline))
-        .route(
-            "/api/check",
-            post(check).layer(DefaultBodyLimit::max(max_body)),
-        )
-        .route(
-            "/api/photos",
-            get(list_photos)
-                .post(upload)
-                .layer(DefaultBodyLimit::max(max_body)),
-        )
-        .route("/api/photos/{id}", get(get_photo))
-        .route("/api/photos/{id}/original", get(original))
+        // A file may sit in a subfolder (`thumbs/…`): a wildcard, which `routes!` cannot
+        // document, so it is declared in [`ApiDoc`] and routed here.
         .route("/api/photos/{id}/files/{*file}", get(photo_file))
-        .route("/api/photos/{id}/accept", post(accept))
-        .route("/api/photos/{id}/discard", post(discard))
-        .route("/api/photos/{id}/review", post(review))
-        .route("/api/photos/{id}/redo", post(redo))
-        .route("/api/export.zip", get(export))
+        .merge(api)
         .fallback(no_such_endpoint)
         // Everything but a photo is small JSON (a guideline is at most 256 KB): 1 MB bodies.
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(RequestBodyTimeoutLayer::new(app.config.body_idle_timeout))
+                .layer(MapRequestBodyLayer::new(axum::body::Body::new)),
+        )
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            app.config.request_timeout,
+        ))
+        .layer(middleware::map_response(timed_out))
         .layer(middleware::map_response(security_headers))
         .with_state(app)
+}
+
+/// The API's routes and their OpenAPI operations, from one table: a route cannot be added
+/// without its documentation, nor documented without being routed.
+fn api_routes(max_body: usize) -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(openapi_doc))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(invite, accept_invite))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(list_users, add_user))
+        .routes(routes!(remove_user))
+        .routes(routes!(reinvite))
+        .routes(routes!(get_guideline, put_guideline))
+        .routes(routes!(validate_guideline))
+        .routes(routes!(apply_guideline))
+        .routes(routes!(check).layer(DefaultBodyLimit::max(max_body)))
+        .routes(routes!(list_photos, upload).layer(DefaultBodyLimit::max(max_body)))
+        .routes(routes!(get_photo))
+        .routes(routes!(original))
+        .routes(routes!(accept))
+        .routes(routes!(discard))
+        .routes(routes!(review))
+        .routes(routes!(redo))
+        .routes(routes!(export))
+}
+
+/// The OpenAPI document of this service, generated from its handlers.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = api_routes(0).split_for_parts().1;
+        doc.info.version = env!("CARGO_PKG_VERSION").into();
+        doc
+    })
 }
 
 // ---- extractors ---------------------------------------------------------------------------
@@ -209,8 +238,13 @@ async fn page_js() -> Response {
 async fn page_css() -> Response {
     static_file(APP_CSS, "text/css; charset=utf-8")
 }
-async fn openapi() -> Response {
-    static_file(OPENAPI, "application/json")
+/// This document.
+#[utoipa::path(
+    get, path = "/api/openapi.json", tag = "accounts", security(()),
+    responses((status = 200, description = "the OpenAPI 3.1 document of this service"))
+)]
+async fn openapi_doc() -> Response {
+    ([(header::CACHE_CONTROL, "no-cache")], Json(openapi())).into_response()
 }
 
 async fn no_such_endpoint(method: Method, uri: Uri) -> ApiError {
@@ -218,6 +252,19 @@ async fn no_such_endpoint(method: Method, uri: Uri) -> ApiError {
         StatusCode::NOT_FOUND,
         format!("no such endpoint: {method} {}", uri.path()),
     )
+}
+
+/// A request that took too long is answered like every other error, in JSON.
+async fn timed_out(r: Response) -> Response {
+    if r.status() == StatusCode::REQUEST_TIMEOUT && !r.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request took too long: try again",
+        )
+        .into_response();
+    }
+    r
 }
 
 /// Headers on every answer: the page runs only its own scripts and styles, is never framed,
@@ -250,7 +297,7 @@ async fn security_headers(mut r: Response) -> Response {
 
 // ---- accounts ---------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct LoginBody {
     email: String,
     password: String,
@@ -297,11 +344,25 @@ fn logged_in(app: &App, user: crate::db::User, headers: &HeaderMap) -> Result<Re
     let cookie = auth::session_cookie(Some(&token), secure(app, headers));
     Ok((
         [(header::SET_COOKIE, cookie)],
-        Json(json!({ "user": user, "csrf": csrf })),
+        Json(Session {
+            user,
+            csrf: Some(csrf),
+        }),
     )
         .into_response())
 }
 
+/// Log in with email and password; sets the session cookie.
+#[utoipa::path(
+    post, path = "/api/login", tag = "accounts", security(()), request_body = LoginBody,
+    responses(
+        (status = 200, description = "logged in; sets the session cookie", body = Session),
+        (status = 400, description = "a bad request", body = ErrorBody),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 429, description = "too many: Retry-After says when to try again", body = ErrorBody)
+    )
+)]
 async fn login(
     State(app): State<Arc<App>>,
     ClientIp(ip): ClientIp,
@@ -348,6 +409,15 @@ async fn login(
     }
 }
 
+/// End the session.
+#[utoipa::path(
+    post, path = "/api/logout", tag = "accounts",
+    responses(
+        (status = 204, description = "the session ended; the cookie is cleared"),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody)
+    )
+)]
 async fn logout(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -366,8 +436,19 @@ async fn logout(
         .into_response())
 }
 
-async fn me(caller: Caller) -> Json<Value> {
-    Json(json!({ "user": caller.user, "csrf": caller.csrf }))
+/// Who is logged in, and the session's CSRF token.
+#[utoipa::path(
+    get, path = "/api/me", tag = "accounts",
+    responses(
+        (status = 200, description = "the caller", body = Session),
+        (status = 401, description = "not logged in", body = ErrorBody)
+    )
+)]
+async fn me(caller: Caller) -> Json<Session> {
+    Json(Session {
+        user: caller.user,
+        csrf: caller.csrf,
+    })
 }
 
 /// Creates an invite for an account; returns the page's path with the secret.
@@ -382,23 +463,49 @@ pub fn make_invite(db: &Db, user: i64) -> Result<String, ApiError> {
     Ok(format!("/invite/{token}"))
 }
 
+/// The account an invite link is for.
+#[utoipa::path(
+    get, path = "/api/invites/{token}", tag = "accounts", security(()),
+    params(("token" = String, Path, description = "The invite link's secret")),
+    responses(
+        (status = 200, description = "the account", body = InviteFor),
+        (status = 404, description = "no such thing, or not yours", body = ErrorBody)
+    )
+)]
 async fn invite(
     State(app): State<Arc<App>>,
     axum::extract::Path(token): axum::extract::Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<InviteFor>, ApiError> {
     let user = app
         .db
         .invite(&auth::digest(&token))
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("invite (it may have been used or have expired)"))?;
-    Ok(Json(json!({ "email": user.email, "role": user.role })))
+    Ok(Json(InviteFor {
+        email: user.email,
+        role: user.role,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PasswordBody {
+    /// At least 10 characters.
+    #[schema(min_length = 10)]
     password: String,
 }
 
+/// Accept an invite: set the password (at least 10 characters) and log in; ends the account's other sessions and API tokens.
+#[utoipa::path(
+    post, path = "/api/invites/{token}", tag = "accounts", security(()),
+    params(("token" = String, Path, description = "The invite link's secret")),
+    request_body = PasswordBody,
+    responses(
+        (status = 200, description = "the password is set and the session started", body = Session),
+        (status = 400, description = "a bad request", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 404, description = "no such thing, or not yours", body = ErrorBody)
+    )
+)]
 async fn accept_invite(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -423,16 +530,26 @@ async fn accept_invite(
     logged_in(&app, user, &headers)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct TokenBody {
     name: String,
 }
 
+/// Create an API token for scripts (shown once).
+#[utoipa::path(
+    post, path = "/api/tokens", tag = "accounts", request_body = TokenBody,
+    responses(
+        (status = 201, description = "the token, shown this once", body = NewToken),
+        (status = 400, description = "a bad request", body = ErrorBody),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody)
+    )
+)]
 async fn create_token(
     State(app): State<Arc<App>>,
     caller: Caller,
     Body(body): Body<TokenBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<NewToken>), ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(ApiError::bad("name the token (1 to 100 characters)"));
@@ -443,23 +560,48 @@ async fn create_token(
         .map_err(ApiError::internal)?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "token": token, "name": name })),
+        Json(NewToken {
+            token,
+            name: name.into(),
+        }),
     ))
 }
 
-async fn list_tokens(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+/// Your API tokens (id, name, created; never the secret).
+#[utoipa::path(
+    get, path = "/api/tokens", tag = "accounts",
+    responses(
+        (status = 200, description = "your tokens", body = Vec<Token>),
+        (status = 401, description = "not logged in", body = ErrorBody)
+    )
+)]
+async fn list_tokens(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> Result<Json<Vec<Token>>, ApiError> {
     let tokens = app
         .db
         .api_tokens(caller.user.id)
         .map_err(ApiError::internal)?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         tokens
             .into_iter()
-            .map(|(id, name, created)| json!({ "id": id, "name": name, "created": created }))
+            .map(|(id, name, created)| Token { id, name, created })
             .collect(),
-    )))
+    ))
 }
 
+/// Revoke one of your API tokens.
+#[utoipa::path(
+    delete, path = "/api/tokens/{id}", tag = "accounts",
+    params(("id" = i64, Path, description = "The token's id")),
+    responses(
+        (status = 204, description = "revoked"),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 404, description = "no such thing, or not yours", body = ErrorBody)
+    )
+)]
 async fn revoke_token(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -477,21 +619,37 @@ async fn revoke_token(
     }
 }
 
-async fn list_users(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+/// Every account (admin).
+#[utoipa::path(
+    get, path = "/api/users", tag = "accounts",
+    responses(
+        (status = 200, description = "every account", body = Vec<Account>),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody)
+    )
+)]
+async fn list_users(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> Result<Json<Vec<Account>>, ApiError> {
     caller.require_admin()?;
     let users = app.db.users().map_err(ApiError::internal)?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         users
             .into_iter()
-            .map(|(u, created, photos, active)| {
-                json!({ "id": u.id, "email": u.email, "role": u.role, "created": created,
-                        "photos": photos, "active": active })
+            .map(|(u, created, photos, active)| Account {
+                id: u.id,
+                email: u.email,
+                role: u.role,
+                created,
+                photos,
+                active,
             })
             .collect(),
-    )))
+    ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct NewUser {
     email: String,
     #[serde(default = "member")]
@@ -502,11 +660,22 @@ fn member() -> Role {
     Role::Member
 }
 
+/// Create an account and its invite link (admin).
+#[utoipa::path(
+    post, path = "/api/users", tag = "accounts", request_body = NewUser,
+    responses(
+        (status = 201, description = "the account and its invite link", body = Invited),
+        (status = 400, description = "a bad request", body = ErrorBody),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 409, description = "not in a state that allows it", body = ErrorBody)
+    )
+)]
 async fn add_user(
     State(app): State<Arc<App>>,
     caller: Caller,
     Body(body): Body<NewUser>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Invited>), ApiError> {
     caller.require_admin()?;
     let email = normalise_email(&body.email)?;
     let user = app
@@ -521,10 +690,7 @@ async fn add_user(
         email,
         body.role.as_str()
     );
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "user": user, "invite_url": invite_url })),
-    ))
+    Ok((StatusCode::CREATED, Json(Invited { user, invite_url })))
 }
 
 fn user_id(s: &str) -> Result<i64, ApiError> {
@@ -533,11 +699,21 @@ fn user_id(s: &str) -> Result<i64, ApiError> {
 
 /// A new invite link for an account: for someone who lost theirs or forgot their password.
 /// Accepting it sets a new password and ends the account's other sessions.
+#[utoipa::path(
+    post, path = "/api/users/{id}/invite", tag = "accounts",
+    params(("id" = i64, Path, description = "The account's id")),
+    responses(
+        (status = 200, description = "the account and its new invite link", body = Invited),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 404, description = "no such thing, or not yours", body = ErrorBody)
+    )
+)]
 async fn reinvite(
     State(app): State<Arc<App>>,
     caller: Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Invited>, ApiError> {
     caller.require_admin()?;
     let user = app
         .db
@@ -546,11 +722,22 @@ async fn reinvite(
         .ok_or_else(|| ApiError::not_found("account"))?;
     let invite_url = make_invite(&app.db, user.id)?;
     tracing::info!("{} made a new invite for {}", caller.user.email, user.email);
-    Ok(Json(json!({ "user": user, "invite_url": invite_url })))
+    Ok(Json(Invited { user, invite_url }))
 }
 
 /// Removes an account and everything of it: photos (originals and headshots), sessions, tokens.
 /// What someone leaving the company is owed.
+#[utoipa::path(
+    delete, path = "/api/users/{id}", tag = "accounts",
+    params(("id" = i64, Path, description = "The account's id")),
+    responses(
+        (status = 204, description = "removed with everything of it"),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 404, description = "no such thing, or not yours", body = ErrorBody),
+        (status = 409, description = "not in a state that allows it", body = ErrorBody)
+    )
+)]
 async fn remove_user(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -581,49 +768,19 @@ async fn remove_user(
 
 // ---- guideline ----------------------------------------------------------------------------
 
-/// A guideline number as written (0.38, not 0.3799999952316284): the shortest decimal that
-/// reads back as the same `f32`.
-fn as_written(x: f32) -> Value {
-    x.to_string()
-        .parse::<f64>()
-        .map_or(Value::Null, |v| json!(v))
-}
-
-fn variants_json(guide: &trueshot_guide::Guideline) -> Value {
-    Value::Array(
-        guide
-            .variant
-            .iter()
-            .map(|v| {
-                json!({
-                    "name": v.name, "width": v.width, "height": v.height,
-                    "format": v.format.extension(), "eye_line": v.eye_line.map(as_written),
-                    "eye_to_chin": v.eye_to_chin.map(as_written), "center_x": as_written(v.center_x),
-                    "eye_line_tolerance": v.eye_line.map(|_| as_written(v.eye_line_tolerance)),
-                    "eye_to_chin_tolerance": v.eye_to_chin.map(|_| as_written(v.eye_to_chin_tolerance)),
-                    "crown_crop": v.eye_line.map(|_| as_written(v.crown_crop)),
-                })
-            })
-            .collect(),
+/// The guideline in force.
+#[utoipa::path(
+    get, path = "/api/guideline", tag = "guideline",
+    responses(
+        (status = 200, description = "the guideline", body = GuidelineView),
+        (status = 401, description = "not logged in", body = ErrorBody)
     )
+)]
+async fn get_guideline(State(app): State<Arc<App>>, _caller: Caller) -> Json<GuidelineView> {
+    Json(GuidelineView::from(&*app.guide()))
 }
 
-fn guide_json(g: &CurrentGuide) -> Json<Value> {
-    Json(json!({
-        "name": g.loaded.guide.name,
-        "toml": g.toml,
-        "sha256": g.loaded.sha256,
-        "updated": g.updated,
-        "updated_by": g.updated_by,
-        "variants": variants_json(&g.loaded.guide),
-    }))
-}
-
-async fn get_guideline(State(app): State<Arc<App>>, _caller: Caller) -> Json<Value> {
-    guide_json(&app.guide())
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct GuideBody {
     toml: String,
 }
@@ -640,40 +797,73 @@ impl GuideBody {
     }
 }
 
+/// Replace the guideline (admin); photos already made keep theirs.
+#[utoipa::path(
+    put, path = "/api/guideline", tag = "guideline", request_body = GuideBody,
+    responses(
+        (status = 200, description = "the guideline now in force", body = GuidelineView),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 422, description = "the guideline is invalid: the message, with line and column", body = ErrorBody)
+    )
+)]
 async fn put_guideline(
     State(app): State<Arc<App>>,
     caller: Caller,
     Body(body): Body<GuideBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<GuidelineView>, ApiError> {
     caller.require_admin()?;
     body.check_size()?;
     let current = app.set_guide(&body.toml, &caller.user.email)?;
     tracing::info!("{} changed the guideline", caller.user.email);
-    Ok(guide_json(&current))
+    Ok(Json(GuidelineView::from(&*current)))
 }
 
+/// Check a guideline without saving it (admin); 422 names line and column.
+#[utoipa::path(
+    post, path = "/api/guideline/validate", tag = "guideline", request_body = GuideBody,
+    responses(
+        (status = 200, description = "it would be accepted", body = Validated),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 422, description = "the guideline is invalid: the message, with line and column", body = ErrorBody)
+    )
+)]
 async fn validate_guideline(
     State(app): State<Arc<App>>,
     caller: Caller,
     Body(body): Body<GuideBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Validated>, ApiError> {
     caller.require_admin()?;
     body.check_size()?;
     let loaded = crate::parse_guide(&body.toml, &app.data)?;
-    Ok(Json(json!({
-        "ok": true,
-        "name": loaded.guide.name,
-        "variants": variants_json(&loaded.guide),
-    })))
+    Ok(Json(Validated {
+        ok: true,
+        variants: VariantView::list(&loaded.guide),
+        name: loaded.guide.name,
+    }))
 }
 
 // ---- live check ---------------------------------------------------------------------------
 
+/// Live check of a camera frame or photo: the main face, what to fix, where the guideline wants the eyes.
+#[utoipa::path(
+    post, path = "/api/check", tag = "photos",
+    request_body(content(("image/*"), ("application/octet-stream")), description = "The frame's or photo's bytes"),
+    responses(
+        (status = 200, description = "the check", body = CheckView),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 413, description = "the photo is larger than --max-upload-mb", body = ErrorBody),
+        (status = 422, description = "unreadable: the reason, naming the file", body = ErrorBody),
+        (status = 429, description = "too many: Retry-After says when to try again", body = ErrorBody)
+    )
+)]
 async fn check(
     State(app): State<Arc<App>>,
     caller: Caller,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CheckView>, ApiError> {
     app.limits
         .take(&format!("check:{}", caller.user.id), CHECKS)
         .map_err(|s| ApiError::too_many(s, "checks"))?;
@@ -698,7 +888,7 @@ pub fn check_frame(
     engine: &trueshot_pipeline::Engine,
     guide: &trueshot_guide::Guideline,
     limits: &Limits,
-) -> Result<Value, ApiError> {
+) -> Result<CheckView, ApiError> {
     let r = trueshot_pipeline::check::check_bytes(
         bytes,
         Path::new("frame"),
@@ -712,26 +902,16 @@ pub fn check_frame(
         ApiError::unprocessable(e.strip_prefix("frame: ").unwrap_or(&e).to_string())
     })?;
     let findings: Vec<FindingReport> = r.findings.iter().map(FindingReport::from).collect();
-    let face = r
-        .faces
-        .first()
-        .map(|f| json!(trueshot_pipeline::report::FaceReport::from(f)));
-    let v = guide.primary();
-    Ok(json!({
-        "width": r.width,
-        "height": r.height,
-        "status": r.worst,
-        "faces": r.faces.len(),
-        "face": face,
-        "advice": crate::worker::advice(&findings),
-        "findings": findings,
-        "target": {
-            "eye_line": v.eye_line.map(as_written),
-            "eye_to_chin": v.eye_to_chin.map(as_written),
-            "center_x": as_written(v.center_x),
-            "aspect": v.width as f64 / v.height.max(1) as f64,
-        },
-    }))
+    Ok(CheckView {
+        width: r.width,
+        height: r.height,
+        status: r.worst,
+        faces: r.faces.len(),
+        face: r.faces.first().map(FaceReport::from),
+        advice: crate::worker::advice(&findings),
+        findings,
+        target: CheckTarget::of(guide.primary()),
+    })
 }
 
 // ---- photos -------------------------------------------------------------------------------
@@ -766,24 +946,6 @@ fn content_type(file: &str) -> &'static str {
     }
 }
 
-/// The report as the person may see it: the server's folders are not in it.
-fn public_report(report: &str) -> Value {
-    let mut r: Value = serde_json::from_str(report).unwrap_or(Value::Null);
-    if let Some(obj) = r.as_object_mut() {
-        obj.remove("input");
-        if let Some(e) = obj.get("error").and_then(|e| e.as_str()) {
-            let failed = Report {
-                status: Some(PhotoStatus::Error),
-                error: Some(e.to_string()),
-                ..Report::default()
-            };
-            let (_, reason, _) = crate::worker::outcome(&failed);
-            obj.insert("error".into(), json!(reason));
-        }
-    }
-    r
-}
-
 /// Files of a photo's output folder that may be fetched: those its report names.
 fn listed_files(report: &Report) -> Vec<String> {
     let mut files: Vec<String> = report.thumbnail.iter().cloned().collect();
@@ -800,84 +962,6 @@ fn listed_files(report: &Report) -> Vec<String> {
     files
 }
 
-/// A photo as the API shows it (`full`: with its report).
-pub fn photo_json(p: &Photo, full: bool) -> Value {
-    let report = p
-        .report
-        .as_deref()
-        .map(public_report)
-        .unwrap_or(Value::Null);
-    let typed = p
-        .report
-        .as_deref()
-        .and_then(Report::parse)
-        .unwrap_or_default();
-    // Each check in plain words, from the one declaration the contact sheet also reads.
-    let checks = |name: &Value| {
-        typed
-            .variants()
-            .iter()
-            .find(|v| name.as_str() == Some(v.name.as_str()))
-            .and_then(|v| v.verification.as_ref())
-            .map(|v| json!(v.lines()))
-    };
-    let base = format!("/api/photos/{}", p.id);
-    let url = |f: &Value| f.as_str().map(|f| format!("{base}/files/{f}"));
-    let headshots: Vec<Value> = report["variants"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|v| v["file"].is_string())
-        .map(|v| {
-            let ver = &v["verification"];
-            json!({
-                "variant": v["name"],
-                "width": v["width"],
-                "height": v["height"],
-                "format": v["format"],
-                "url": url(&v["file"]),
-                "before_url": url(&v["before"]),
-                "verification": if ver.is_null() { Value::Null } else { json!({
-                    "status": ver["status"],
-                    "measures": ver["measures"],
-                    "bounds": ver["bounds"],
-                    "breaches": ver["breaches"],
-                    "checks": checks(&v["name"]),
-                })},
-                "retouch": { "requested": v["retouch"]["requested"], "delivered": v["retouch"]["delivered"] },
-                "framing": v["framing"],
-                "target": v["target"],
-                "tolerance": v["tolerance"],
-                "in_tolerance": v["in_tolerance"],
-            })
-        })
-        .collect();
-    let advice: Value = serde_json::from_str(&p.advice).unwrap_or_else(|_| json!([]));
-    let mut item = json!({
-        "id": p.id,
-        "name": p.name,
-        "owner": { "id": p.owner.id, "email": p.owner.email },
-        "status": p.status(),
-        "reason": p.reason,
-        "advice": advice,
-        "review": p.review.as_ref().map(|r| json!({
-            "decision": r, "comment": p.review_comment, "by": p.review_by, "at": p.review_at,
-        })),
-        "created": p.created,
-        "updated": p.updated,
-        "original_url": format!("{base}/original"),
-        "thumbnail_url": url(&report["thumbnail"]),
-        "headshots": headshots,
-        "findings": report.get("findings").cloned().unwrap_or_else(|| json!([])),
-        "content_credentials": report.get("content_credentials").cloned().unwrap_or(Value::Null),
-        "guideline_sha256": report["guideline"]["sha256"],
-    });
-    if full {
-        item["report"] = report;
-    }
-    item
-}
-
 /// The photo, if the caller may see it (their own, or any for an admin). Another member's
 /// photo is "not found", so that ids reveal nothing.
 fn visible_photo(app: &App, caller: &Caller, id: &str) -> Result<Photo, ApiError> {
@@ -888,12 +972,27 @@ fn visible_photo(app: &App, caller: &Caller, id: &str) -> Result<Photo, ApiError
     }
 }
 
+/// Submit a photo for headshots (queued; processed in the background).
+#[utoipa::path(
+    post, path = "/api/photos", tag = "photos",
+    params(("X-Filename" = Option<String>, Header, description = "The photo's file name")),
+    request_body(content(("image/*"), ("application/octet-stream")), description = "The photo's bytes: JPEG, PNG, WebP, TIFF, HEIC or AVIF"),
+    responses(
+        (status = 202, description = "stored and queued", body = PhotoView),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 413, description = "the photo is larger than --max-upload-mb", body = ErrorBody),
+        (status = 422, description = "unreadable: the reason, naming the file", body = ErrorBody),
+        (status = 429, description = "too many: Retry-After says when to try again", body = ErrorBody),
+        (status = 507, description = "no room on the server: try again later", body = ErrorBody)
+    )
+)]
 async fn upload(
     State(app): State<Arc<App>>,
     caller: Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<PhotoView>), ApiError> {
     let quota = format!("upload:{}", caller.user.id);
     app.limits
         .take(&quota, app.config.uploads)
@@ -911,7 +1010,7 @@ async fn upload(
         .photo(id)
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::internal("the photo was just stored"))?;
-    Ok((StatusCode::ACCEPTED, Json(photo_json(&photo, false))))
+    Ok((StatusCode::ACCEPTED, Json(PhotoView::new(&photo, false))))
 }
 
 /// Reads, checks and durably stores one upload; returns its new photo id.
@@ -1001,19 +1100,29 @@ fn storage_error(e: std::io::Error) -> ApiError {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only photos with this status (`all` or empty: every photo).
     status: Option<String>,
 }
 
+/// Photos newest first: a member's own, or everyone's for an admin.
+#[utoipa::path(
+    get, path = "/api/photos", tag = "photos", params(ListQuery),
+    responses(
+        (status = 200, description = "the photos", body = Vec<PhotoView>),
+        (status = 401, description = "not logged in", body = ErrorBody)
+    )
+)]
 async fn list_photos(
     State(app): State<Arc<App>>,
     caller: Caller,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<PhotoView>>, ApiError> {
     let owner = (!caller.is_admin()).then_some(caller.user.id);
     let photos = app.db.photos(owner).map_err(ApiError::internal)?;
-    Ok(Json(Value::Array(
+    Ok(Json(
         photos
             .iter()
             .filter(|p| {
@@ -1021,17 +1130,29 @@ async fn list_photos(
                     .as_deref()
                     .is_none_or(|s| s.is_empty() || s == "all" || p.status() == s)
             })
-            .map(|p| photo_json(p, false))
+            .map(|p| PhotoView::new(p, false))
             .collect(),
-    )))
+    ))
 }
 
+/// One photo, with its whole report.
+#[utoipa::path(
+    get, path = "/api/photos/{id}", tag = "photos", params(("id" = i64, Path, description = "The photo's id")),
+    responses(
+        (status = 200, description = "the photo and its report", body = PhotoView),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 404, description = "no such thing, or not yours", body = ErrorBody)
+    )
+)]
 async fn get_photo(
     State(app): State<Arc<App>>,
     caller: Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(photo_json(&visible_photo(&app, &caller, &id)?, true)))
+) -> Result<Json<PhotoView>, ApiError> {
+    Ok(Json(PhotoView::new(
+        &visible_photo(&app, &caller, &id)?,
+        true,
+    )))
 }
 
 async fn send_file(path: std::path::PathBuf, name: String) -> Result<Response, ApiError> {
@@ -1041,6 +1162,15 @@ async fn send_file(path: std::path::PathBuf, name: String) -> Result<Response, A
     Ok(([(header::CONTENT_TYPE, content_type(&name))], bytes).into_response())
 }
 
+/// The uploaded photo's bytes.
+#[utoipa::path(
+    get, path = "/api/photos/{id}/original", tag = "photos", params(("id" = i64, Path, description = "The photo's id")),
+    responses(
+        (status = 200, description = "the original's bytes, as uploaded", content_type = "image/*"),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 404, description = "no such thing, or not yours", body = ErrorBody)
+    )
+)]
 async fn original(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -1051,7 +1181,17 @@ async fn original(
     send_file(app.photo_dir(p.id).join(&file), file).await
 }
 
-async fn photo_file(
+/// A headshot, before frame or thumbnail named by the photo's item or report.
+#[utoipa::path(
+    get, path = "/api/photos/{id}/files/{file}", tag = "photos",
+    params(("id" = i64, Path, description = "The photo's id"), ("file" = String, Path, description = "A file the photo's item or report names")),
+    responses(
+        (status = 200, description = "the file's bytes", content_type = "image/*"),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 404, description = "no such thing, or not yours", body = ErrorBody)
+    )
+)]
+pub(crate) async fn photo_file(
     State(app): State<Arc<App>>,
     caller: Caller,
     axum::extract::Path((id, file)): axum::extract::Path<(String, String)>,
@@ -1074,7 +1214,7 @@ async fn decide(
     caller: &Caller,
     id: &str,
     decision: &str,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PhotoView>, ApiError> {
     let p = visible_photo(app, caller, id)?;
     if p.owner.id != caller.user.id {
         return Err(ApiError::new(
@@ -1094,38 +1234,74 @@ async fn decide(
         app.delete_photo_files(p.id);
     }
     let p = visible_photo(app, caller, id)?;
-    Ok(Json(photo_json(&p, false)))
+    Ok(Json(PhotoView::new(&p, false)))
 }
 
+/// The person in the photo accepts the headshot.
+#[utoipa::path(
+    post, path = "/api/photos/{id}/accept", tag = "photos", params(("id" = i64, Path, description = "The photo's id")),
+    responses(
+        (status = 200, description = "the photo", body = PhotoView),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 404, description = "no such thing, or not yours", body = ErrorBody),
+        (status = 409, description = "not in a state that allows it", body = ErrorBody)
+    )
+)]
 async fn accept(
     State(app): State<Arc<App>>,
     caller: Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PhotoView>, ApiError> {
     decide(&app, &caller, &id, "accepted").await
 }
 
+/// The person in the photo discards it (a retake).
+#[utoipa::path(
+    post, path = "/api/photos/{id}/discard", tag = "photos", params(("id" = i64, Path, description = "The photo's id")),
+    responses(
+        (status = 200, description = "the photo, its files deleted", body = PhotoView),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 404, description = "no such thing, or not yours", body = ErrorBody),
+        (status = 409, description = "not in a state that allows it", body = ErrorBody)
+    )
+)]
 async fn discard(
     State(app): State<Arc<App>>,
     caller: Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PhotoView>, ApiError> {
     decide(&app, &caller, &id, "discarded").await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ReviewBody {
+    /// approve or reject.
     decision: String,
+    /// Why (needed to reject): what the employee reads.
     #[serde(default)]
     comment: String,
 }
 
+/// Approve or reject a headshot (admin); a rejection needs a comment.
+#[utoipa::path(
+    post, path = "/api/photos/{id}/review", tag = "photos", params(("id" = i64, Path, description = "The photo's id")), request_body = ReviewBody,
+    responses(
+        (status = 200, description = "the photo", body = PhotoView),
+        (status = 400, description = "a bad request", body = ErrorBody),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 404, description = "no such thing, or not yours", body = ErrorBody),
+        (status = 409, description = "not in a state that allows it", body = ErrorBody)
+    )
+)]
 async fn review(
     State(app): State<Arc<App>>,
     caller: Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
     Body(body): Body<ReviewBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PhotoView>, ApiError> {
     caller.require_admin()?;
     let p = visible_photo(&app, &caller, &id)?;
     let review = match body.decision.as_str() {
@@ -1153,15 +1329,28 @@ async fn review(
         )));
     }
     tracing::info!("{} {review} photo {}", caller.user.email, p.id);
-    Ok(Json(photo_json(&visible_photo(&app, &caller, &id)?, false)))
+    Ok(Json(PhotoView::new(
+        &visible_photo(&app, &caller, &id)?,
+        false,
+    )))
 }
 
 /// Makes a photo's headshots again with the guideline in force (admin).
+#[utoipa::path(
+    post, path = "/api/photos/{id}/redo", tag = "photos", params(("id" = i64, Path, description = "The photo's id")),
+    responses(
+        (status = 200, description = "the photo, queued again", body = PhotoView),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 404, description = "no such thing, or not yours", body = ErrorBody),
+        (status = 409, description = "not in a state that allows it", body = ErrorBody)
+    )
+)]
 async fn redo(
     State(app): State<Arc<App>>,
     caller: Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PhotoView>, ApiError> {
     caller.require_admin()?;
     let p = visible_photo(&app, &caller, &id)?;
     if !app.db.redo(p.id).map_err(ApiError::internal)? {
@@ -1172,15 +1361,26 @@ async fn redo(
     }
     app.notify();
     tracing::info!("{} queued photo {} again", caller.user.email, p.id);
-    Ok(Json(photo_json(&visible_photo(&app, &caller, &id)?, false)))
+    Ok(Json(PhotoView::new(
+        &visible_photo(&app, &caller, &id)?,
+        false,
+    )))
 }
 
 /// Queues again every photo made with an older guideline (admin), after a change such as a new
 /// background: the team's headshots follow the guideline without anyone uploading again.
+#[utoipa::path(
+    post, path = "/api/guideline/apply", tag = "guideline",
+    responses(
+        (status = 200, description = "how many photos were queued again", body = Requeued),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody)
+    )
+)]
 async fn apply_guideline(
     State(app): State<Arc<App>>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Requeued>, ApiError> {
     caller.require_admin()?;
     let current = app.guide();
     let n = app
@@ -1194,11 +1394,21 @@ async fn apply_guideline(
         "{} queued {n} photos again for the current guideline",
         caller.user.email
     );
-    Ok(Json(
-        json!({ "queued": n, "sha256": current.loaded.sha256 }),
-    ))
+    Ok(Json(Requeued {
+        queued: n,
+        sha256: current.loaded.sha256.clone(),
+    }))
 }
 
+/// Every approved headshot with its report, and team.csv (admin).
+#[utoipa::path(
+    get, path = "/api/export.zip", tag = "photos",
+    responses(
+        (status = 200, description = "a ZIP file", content_type = "application/zip"),
+        (status = 401, description = "not logged in", body = ErrorBody),
+        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody)
+    )
+)]
 async fn export(State(app): State<Arc<App>>, caller: Caller) -> Result<Response, ApiError> {
     caller.require_admin()?;
     let app2 = app.clone();

@@ -76,7 +76,7 @@ const REDO: &str = "UPDATE photos SET state = 'queued', review = NULL, review_co
     review_by = NULL, review_at = NULL, updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') \
     WHERE state IN ('ready', 'refused', 'error') AND (decision IS NULL OR decision = 'accepted')";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -99,7 +99,7 @@ impl Role {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
     pub email: String,

@@ -3,8 +3,9 @@
 //!
 //! - [`App`] is the shared state: the database ([`db`]), the data folder, the loaded nets
 //!   ([`trueshot_pipeline::Engine`]), the current guideline and the rate limits.
-//! - [`api::router`] maps the HTTP API (documented in `openapi.json`, served at
-//!   `/api/openapi.json`) and the page (`page/`, compiled in) onto handlers.
+//! - [`api::router`] maps the HTTP API and the page (`page/`, compiled in) onto handlers. The
+//!   API's routes and its OpenAPI document (served at `/api/openapi.json`) are built from one
+//!   table of annotated handlers; [`views`] holds the types it answers.
 //! - [`worker`] threads take uploads from the queue in the database and make the headshots
 //!   exactly as `trueshot process` does, one photo at a time each.
 //!
@@ -18,6 +19,7 @@ pub mod auth;
 pub mod db;
 pub mod export;
 pub mod queue;
+pub mod views;
 pub mod worker;
 
 use std::net::SocketAddr;
@@ -42,6 +44,11 @@ pub struct Config {
     pub uploads: auth::Limit,
     pub secure_cookies: bool,
     pub trusted_proxy: Option<std::net::IpAddr>,
+    /// A request body that sends nothing for this long is dropped (a stalled or deliberately
+    /// slow upload does not hold its connection and memory).
+    pub body_idle_timeout: std::time::Duration,
+    /// Longest time to answer a request, its body included (408 after it).
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for Config {
@@ -54,6 +61,8 @@ impl Default for Config {
             },
             secure_cookies: false,
             trusted_proxy: None,
+            body_idle_timeout: std::time::Duration::from_secs(30),
+            request_timeout: std::time::Duration::from_secs(300),
         }
     }
 }
