@@ -15,11 +15,7 @@ impl Luma {
     }
     /// CIE L* (0–100) of a linear luminance.
     pub fn lightness(y: f32) -> f32 {
-        if y > 216.0 / 24389.0 {
-            116.0 * y.cbrt() - 16.0
-        } else {
-            y * 24389.0 / 27.0
-        }
+        trueshot_pixels::color::lightness(y)
     }
 }
 

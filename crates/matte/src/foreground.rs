@@ -14,7 +14,7 @@
 //! smooth by construction) and F is computed at the partly transparent pixels only.
 
 use crate::color::linear_table;
-use crate::plane::{Enlarger, Plane};
+use trueshot_pixels::plane::{Enlarger, Plane};
 
 /// Small constant keeping the weighted means finite where a window holds no foreground (or no
 /// background).

@@ -26,7 +26,6 @@
 
 pub use trueshot_pixels::color;
 pub mod foreground;
-pub mod plane;
 pub mod refine;
 pub mod rim;
 pub mod wall;
@@ -36,8 +35,8 @@ use serde::Serialize;
 use trueshot_geom::{Affine, Point};
 use trueshot_vision::Matte;
 
-pub use plane::Plane;
 pub use rim::{RimFace, RimLight, RimSummary};
+pub use trueshot_pixels::Plane;
 pub use wall::{plain_wall, Edge, Wall};
 
 /// Width of the band around the person's edge (the alpha-0.5 contour) checked for fringes, in

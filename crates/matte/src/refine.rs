@@ -11,7 +11,7 @@
 //! Only pixels near the mask's edge need the fit: [`Coefficients::alpha_at`] answers the others
 //! with the mask's constant value without touching the coefficients.
 
-use crate::plane::{Enlarger, Plane};
+use trueshot_pixels::plane::{Enlarger, Plane};
 
 /// Guided-filter settings, in output pixels.
 #[derive(Clone, Copy, Debug)]

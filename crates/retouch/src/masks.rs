@@ -3,7 +3,7 @@
 //! shows a seam.
 
 use trueshot_geom::Point;
-use trueshot_matte::Plane;
+use trueshot_pixels::Plane;
 use trueshot_vision::mesh;
 
 use crate::landmarks::{Landmarks, FOREHEAD, LEFT_BROW, LEFT_EYE, LIPS, RIGHT_BROW, RIGHT_EYE};

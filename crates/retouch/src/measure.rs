@@ -5,8 +5,8 @@
 
 use image::RgbImage;
 use serde::Serialize;
-use trueshot_matte::color::delta_e2000;
-use trueshot_matte::Plane;
+use trueshot_pixels::color::delta_e2000;
+use trueshot_pixels::Plane;
 
 use crate::lab::lab_planes;
 use crate::landmarks::Landmarks;
@@ -148,8 +148,8 @@ pub fn clothing_delta_e(
                 continue;
             }
             sum += f64::from(delta_e2000(
-                crate::lab::pixel_lab(p),
-                crate::lab::pixel_lab(q),
+                trueshot_pixels::color::pixel_lab(p),
+                trueshot_pixels::color::pixel_lab(q),
             ));
             n += 1;
         }

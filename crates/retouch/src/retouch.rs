@@ -19,11 +19,12 @@
 
 use image::RgbImage;
 use serde::Serialize;
-use trueshot_matte::Plane;
+use trueshot_pixels::Plane;
 
-use crate::lab::{lab_planes, lab_to_srgb};
+use crate::lab::lab_planes;
 use crate::landmarks::Landmarks;
 use crate::masks::{MaskedBlur, Masks, Window};
+use trueshot_pixels::color::lab_to_srgb;
 
 /// How much retouching: the guideline's level (`none`, `subtle`, `natural`), declared once in
 /// the guideline.

@@ -9,7 +9,7 @@
 use image::RgbImage;
 use serde::Serialize;
 use trueshot_geom::Rect;
-use trueshot_matte::color::{lab, linear_table, to_srgb_u8};
+use trueshot_pixels::color::{lab, linear_table, to_srgb_u8};
 
 /// What the scene says about the camera, measured on a (small) copy of the photo.
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]

@@ -10,7 +10,7 @@
 
 use image::RgbImage;
 use trueshot_geom::Point;
-use trueshot_matte::Plane;
+use trueshot_pixels::Plane;
 
 /// Luma planes of a window of both pictures, shrunk so that the eye distance is at most
 /// about 160 pixels (finer detail adds cost, not precision).

@@ -15,7 +15,7 @@
 use image::RgbImage;
 use serde::Serialize;
 use trueshot_geom::{Affine, Point};
-use trueshot_matte::Plane;
+use trueshot_pixels::Plane;
 use trueshot_vision::{
     identity_distance, mesh, Face, FaceNets, FacePoints, PhotoView, VisionError,
 };

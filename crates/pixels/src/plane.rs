@@ -1,6 +1,6 @@
-//! Single-channel float planes and the filters the matting stages are built from: a normalised
-//! box mean (O(1) per pixel whatever the radius), a three-box approximation of a Gaussian, block
-//! averaging and bilinear enlargement.
+//! Single-channel float planes and the filters that matting, retouching and verification are
+//! built from: a normalised box mean (O(1) per pixel whatever the radius), a three-box
+//! approximation of a Gaussian, block averaging and bilinear enlargement.
 
 /// A `width × height` single-channel float image, row-major.
 #[derive(Clone, Debug, PartialEq)]
