@@ -773,13 +773,13 @@ impl<'a> Work<'a> {
                 status: Status::Warn,
                 value: breaches.first().map(|b| b.value),
                 advice: format!(
-                    "the {} headshot breaks {} even without retouching (what changed is the framing or the tone): look at it before using it",
+                    "the {} headshot is outside the guideline's verification bounds even without retouching (what changed is the framing or the tone): {}. Look at it before using it",
                     variant.name,
                     breaches
                         .iter()
-                        .map(|b| format!("{} {:.3} (bound {:.3})", b.measure, b.value, b.bound))
+                        .map(|b| b.words(m.drift_feature))
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join("; ")
                 ),
             });
         }

@@ -225,6 +225,17 @@ pub struct Breach {
     pub bound: f32,
 }
 
+impl Breach {
+    /// The breach in plain words: its check's own sentence.
+    pub fn words(&self, drift_feature: &str) -> String {
+        let (value, bound) = (f64::from(self.value), f64::from(self.bound));
+        match CHECKS.iter().find(|c| c.key == self.measure) {
+            Some(c) => (c.words)(value, bound, drift_feature),
+            None => format!("{} {value:.3} (bound {bound:.3})", self.measure),
+        }
+    }
+}
+
 impl Measures {
     /// The bounds this result breaks (empty: it may be delivered).
     pub fn breaches(&self, b: &Bounds) -> Vec<Breach> {

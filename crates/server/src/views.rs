@@ -413,21 +413,12 @@ impl PhotoView {
     }
 }
 
-/// The report as the person may see it: the server's folders are not in it, and an error is
-/// the sentence the person reads.
+/// The report as the person may see it: the server's folders are not in it (its error is
+/// already the sentence the person reads, see [`crate::worker`]).
 fn public_report(report: &str) -> Value {
     let mut r: Value = serde_json::from_str(report).unwrap_or(Value::Null);
     if let Some(obj) = r.as_object_mut() {
         obj.remove("input");
-        if let Some(e) = obj.get("error").and_then(|e| e.as_str()) {
-            let failed = Report {
-                status: Some(trueshot_pipeline::PhotoStatus::Error),
-                error: Some(e.to_string()),
-                ..Report::default()
-            };
-            let (_, reason, _) = crate::worker::outcome(&failed);
-            obj.insert("error".into(), reason.map_or(Value::Null, Value::String));
-        }
     }
     r
 }

@@ -72,17 +72,14 @@ fn process(app: &App, photo: &crate::db::Photo) {
         let e = "internal error while processing this photo".to_string();
         (failed(&name, e), true)
     });
-    // Messages may name the server's folders: a member reads them, so the folders go.
-    if let Some(e) = &report.error {
-        report.error = Some(without_folders(e, &app.data));
+    if let Some(e) = report.error.take() {
+        if machine_fault {
+            // Not the photo's fault: the details are for the administrator, in the log.
+            tracing::error!("photo {}: {e}", photo.id);
+        }
+        report.error = Some(public_error(&e, &original, machine_fault));
     }
-    let (state, mut reason, advice) = outcome(&report);
-    if machine_fault {
-        // Not the photo's fault: the details are for the administrator, in the log; the member
-        // is told that it was not their photo.
-        tracing::error!("photo {}: {}", photo.id, reason.as_deref().unwrap_or(""));
-        reason = Some(MACHINE_FAULT.into());
-    }
+    let (state, reason, advice) = outcome(&report);
     let advice = serde_json::to_string(&advice).unwrap_or_else(|_| "[]".into());
     let text = serde_json::to_string(&report).unwrap_or_default();
     // The database will say "ready" only once the headshots are on the disk for good.
@@ -185,31 +182,6 @@ fn sync_tree(dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// An error message without the server's own folders: `DATA/photos/12/original.jpg: …` becomes
-/// `original.jpg: …`, and any other path under the data folder loses that prefix.
-fn without_folders(e: &str, data: &std::path::Path) -> String {
-    let data = data.to_string_lossy();
-    let mut out = String::new();
-    let mut rest = e;
-    while let Some(at) = rest.find(data.as_ref()) {
-        out.push_str(&rest[..at]);
-        rest = &rest[at + data.len()..];
-        // drop `/photos/ID/` or `/photos/ID/out/` or `/` after the data folder
-        let trimmed = rest.trim_start_matches('/');
-        let trimmed = match trimmed.strip_prefix("photos/") {
-            Some(t) => {
-                let t = t.trim_start_matches(|c: char| c.is_ascii_digit());
-                let t = t.trim_start_matches('/');
-                t.strip_prefix("out/").unwrap_or(t)
-            }
-            None => trimmed,
-        };
-        rest = trimmed;
-    }
-    out.push_str(rest);
-    out
-}
-
 /// What to change, from findings: the advice of failed checks first, then of warnings, each once.
 pub fn advice(findings: &[FindingReport]) -> Vec<String> {
     let mut advice: Vec<String> = Vec::new();
@@ -252,8 +224,7 @@ pub fn outcome(report: &Report) -> (&'static str, Option<String>, Vec<String>) {
             Some(
                 report
                     .error
-                    .as_deref()
-                    .map(public_error)
+                    .clone()
                     .unwrap_or_else(|| "the photo could not be processed".into()),
             ),
             advice,
@@ -261,16 +232,19 @@ pub fn outcome(report: &Report) -> (&'static str, Option<String>, Vec<String>) {
     }
 }
 
-/// An error message for the person who uploaded: the server's folder names are cut out.
-fn public_error(e: &str) -> String {
-    // Errors name the file as `/data/photos/12/original.jpg: …`: keep what follows.
-    match e.find("original.") {
-        Some(at) => e[at..]
-            .split_once(": ")
-            .map_or(e, |(_, rest)| rest)
-            .to_string(),
-        None => e.to_string(),
+/// What the report and the person who uploaded read when no headshot was made. A fault of the
+/// photo is the pipeline's message without the file's name (the photo is handed to the pipeline
+/// as `original.EXT`, so no message names a server folder); a fault of the machine is only
+/// [`MACHINE_FAULT`] (the details go to the log).
+fn public_error(error: &str, original: &str, machine_fault: bool) -> String {
+    if machine_fault {
+        return MACHINE_FAULT.into();
     }
+    error
+        .strip_prefix(original)
+        .and_then(|e| e.strip_prefix(": "))
+        .unwrap_or(error)
+        .into()
 }
 
 #[cfg(test)]
@@ -300,10 +274,27 @@ mod tests {
                 "leave more room above your head"
             ]
         );
+        assert_eq!(
+            public_error(
+                "original.jpg: the JPEG data is damaged or cut short: EOF",
+                "original.jpg",
+                false
+            ),
+            "the JPEG data is damaged or cut short: EOF"
+        );
+        // A fault of the server says nothing of its folders, files or nets.
+        assert_eq!(
+            public_error(
+                "cannot write /srv/trueshot/photos/7/out/a.web.jpg: disk full",
+                "original.jpg",
+                true
+            ),
+            MACHINE_FAULT
+        );
         let (state, reason, _) = outcome(
             &serde_json::from_value(json!({
                 "status": "error",
-                "error": "/srv/data/photos/3/original.jpg: the JPEG data is damaged or cut short: EOF",
+                "error": "the JPEG data is damaged or cut short: EOF",
             }))
             .unwrap(),
         );
@@ -313,22 +304,6 @@ mod tests {
             Some("the JPEG data is damaged or cut short: EOF")
         );
         assert_eq!(stem("../../etc/pass wd.jpg"), "pass_wd");
-        let data = std::path::Path::new("/srv/trueshot");
-        assert_eq!(
-            without_folders("/srv/trueshot/photos/12/original.jpg: damaged", data),
-            "original.jpg: damaged"
-        );
-        assert_eq!(
-            without_folders("cannot create /srv/trueshot/photos/7/out: disk full", data),
-            "cannot create out: disk full"
-        );
-        assert_eq!(
-            without_folders(
-                "background image /srv/trueshot/backgrounds/o.jpg: cannot read",
-                data
-            ),
-            "background image backgrounds/o.jpg: cannot read"
-        );
         assert_eq!(stem(""), "photo");
     }
 }
