@@ -4,6 +4,7 @@
 //! A library as well as a binary so that the server's router can be tested in-process
 //! (`tower::ServiceExt::oneshot`) by the integration tests.
 
+pub mod cards;
 pub mod check;
 pub mod credentials;
 pub mod fetch;

@@ -1,6 +1,6 @@
 //! The `trueshot` command line: glue between the library crates, argument parsing and output.
 
-use trueshot::{check, fetch, guide, process, serve, verify};
+use trueshot::{cards, check, fetch, guide, process, serve, verify};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +40,11 @@ enum Command {
     ///
     /// Exit code: 0 all valid, 1 some invalid or without credentials, 2 some could not be read.
     Verify(verify::VerifyArgs),
+    /// Print shoot cards for a headshot day: one per roster person, six to a page, each with a
+    /// QR code of the person's id to photograph before their frames.
+    ///
+    /// Exit code: 0 written, 2 the roster cannot be used (the error names the line).
+    Cards(cards::CardsArgs),
     /// Run the web page and HTTP API for a team: employees take or upload a photo with live
     /// advice and accept their headshot; admins keep the guideline, approve and export.
     Serve(serve::ServeArgs),
@@ -86,6 +91,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args, &store),
         Command::Process(args) => process::run(&args, &store),
         Command::Verify(args) => verify::run(&args),
+        Command::Cards(args) => cards::run(&args),
         Command::Serve(args) => serve::run(&args, &store),
         Command::Users { action } => serve::users(&action),
         Command::Guide { action } => guide::run(&action),

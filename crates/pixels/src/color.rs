@@ -95,6 +95,7 @@ pub fn cbrt(t: f32) -> f32 {
 }
 
 /// CIE L* (0–100) of a linear luminance (0–1).
+#[inline]
 pub fn lightness(y: f32) -> f32 {
     if y > 216.0 / 24389.0 {
         116.0 * y.cbrt() - 16.0
@@ -122,6 +123,7 @@ pub fn lab(rgb: [f32; 3]) -> [f32; 3] {
 }
 
 /// Linear sRGB of a CIELAB colour (D65), unclipped.
+#[inline]
 pub fn lab_to_linear(c: [f32; 3]) -> [f32; 3] {
     let fy = (c[0] + 16.0) / 116.0;
     let fx = fy + c[1] / 500.0;
@@ -149,11 +151,13 @@ pub fn lab_to_linear(c: [f32; 3]) -> [f32; 3] {
 }
 
 /// 8-bit sRGB of a CIELAB colour.
+#[inline]
 pub fn lab_to_srgb(c: [f32; 3]) -> [u8; 3] {
     lab_to_linear(c).map(to_srgb_u8)
 }
 
 /// CIELAB of an 8-bit sRGB pixel.
+#[inline]
 pub fn pixel_lab(p: [u8; 3]) -> [f32; 3] {
     let t = linear_table();
     lab([t[p[0] as usize], t[p[1] as usize], t[p[2] as usize]])
