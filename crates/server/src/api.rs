@@ -358,8 +358,8 @@ fn logged_in(app: &App, user: crate::db::User, headers: &HeaderMap) -> Result<Re
     responses(
         (status = 200, description = "logged in; sets the session cookie", body = Session),
         (status = 400, description = "a bad request", body = ErrorBody),
-        (status = 401, description = "not logged in", body = ErrorBody),
-        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 401, description = "wrong email or password", body = ErrorBody),
+        (status = 403, description = "a form posted from another site", body = ErrorBody),
         (status = 429, description = "too many: Retry-After says when to try again", body = ErrorBody)
     )
 )]
@@ -502,7 +502,7 @@ struct PasswordBody {
     responses(
         (status = 200, description = "the password is set and the session started", body = Session),
         (status = 400, description = "a bad request", body = ErrorBody),
-        (status = 403, description = "not allowed (an admin only, or a missing CSRF token)", body = ErrorBody),
+        (status = 403, description = "a form posted from another site", body = ErrorBody),
         (status = 404, description = "no such thing, or not yours", body = ErrorBody)
     )
 )]
