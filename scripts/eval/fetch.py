@@ -7,13 +7,14 @@ photo file taken out of it is checked against its own SHA-256 too. Photos land i
 CACHE/photos/<id>.<ext>; a person cut out of a group photo is cropped (box from the manifest) into
 CACHE/photos/<id>.png, with Pillow from a pinned venv in the cache (CACHE/tools-venv). Idempotent:
 what is in the cache and verified is not fetched again. Writes CACHE/photos.json, the index the
-evaluation reads.
+evaluation reads. A photo with `rotate` (degrees clockwise, applied after the EXIF orientation and before
+any crop) is written as PNG through the same venv, like a crop.
 
 CACHE is $TRUESHOT_EVAL_CACHE, else ~/.cache/trueshot/eval. Nothing here is ever written into the
 repository: the photos stay in the cache.
 
 Usage: fetch.py [--only ID ...] [--limit N] [--stats]
-Python 3.11+ standard library only (plus the registry clients and, for crops, the venv it makes).
+Python 3.11+ standard library only (plus the registry clients and, for crops and rotations, the venv it makes).
 SPDX-License-Identifier: GPL-3.0-or-later
 """
 import argparse
@@ -30,7 +31,7 @@ import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MANIFEST = os.path.join(HERE, "manifest.toml")
-PILLOW = "pillow==11.3.0"  # for crops only; pinned so that a crop is the same on every machine
+PILLOW = "pillow==11.3.0"  # for crops and rotations only; pinned so that a PNG is the same on every machine
 
 
 def cache_dir():
@@ -60,6 +61,8 @@ def load_manifest(path=MANIFEST):
         ids.add(ph["id"])
         if ph["package"] not in packages:
             raise SystemExit(f"fetch: {path}: photo {ph['id']} names unknown package {ph['package']}")
+        if ph.get("rotate", 0) not in (0, 90, 180, 270):
+            raise SystemExit(f"fetch: {path}: photo {ph['id']}: rotate must be 90, 180 or 270 (clockwise)")
     return packages, m["photo"]
 
 
@@ -163,7 +166,7 @@ def tools_python(cache):
     stamp = os.path.join(venv, ".pins")
     if os.path.exists(py) and os.path.exists(stamp) and open(stamp).read() == PILLOW:
         return py
-    log(f"making {venv} with {PILLOW} (for crops)")
+    log(f"making {venv} with {PILLOW} (for crops and rotations)")
     subprocess.run([sys.executable, "-m", "venv", "--clear", venv], check=True)
     subprocess.run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     "--only-binary", ":all:", PILLOW], check=True)
@@ -172,20 +175,26 @@ def tools_python(cache):
     return py
 
 
-# Crops the upright photo (EXIF orientation applied) to the box, keeps its ICC profile, writes PNG.
+# Makes the photo upright (EXIF orientation, then the manifest's clockwise `rotate`, losslessly),
+# crops it to the box if there is one, keeps its ICC profile, writes PNG.
 CROP_HELPER = r"""
 import json, sys
 from PIL import Image, ImageOps
+CLOCKWISE = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
 for job in json.load(sys.stdin):
     try:
         im = ImageOps.exif_transpose(Image.open(job["src"]))
         icc = im.info.get("icc_profile")
         if im.mode not in ("RGB", "RGBA", "L", "LA"):
             im = im.convert("RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB")
-        x, y, w, h = job["box"]
-        if x < 0 or y < 0 or x + w > im.width or y + h > im.height:
-            raise ValueError(f"crop {job['box']} is outside the {im.width}x{im.height} photo")
-        out = im.crop((x, y, x + w, y + h))
+        if job.get("rotate"):
+            im = im.transpose(CLOCKWISE[job["rotate"]])
+        out = im
+        if job.get("box"):
+            x, y, w, h = job["box"]
+            if x < 0 or y < 0 or x + w > im.width or y + h > im.height:
+                raise ValueError(f"crop {job['box']} is outside the {im.width}x{im.height} photo")
+            out = im.crop((x, y, x + w, y + h))
         out.save(job["out"] + ".part", format="PNG", **({"icc_profile": icc} if icc else {}))
     except Exception as e:
         print(f"{job['id']}: {e}", file=sys.stderr)
@@ -241,18 +250,18 @@ def main():
             if got != ph["sha256"]:
                 errors.append(f"{ph['id']}: {ph['path']} has SHA-256 {got}, the manifest pins {ph['sha256']}")
                 continue
-            dest = source_path(cache, ph) if "crop" in ph else photo_path(cache, ph)
+            dest = source_path(cache, ph) if made(ph) else photo_path(cache, ph)
             with open(dest + ".part", "wb") as fh:
                 fh.write(data)
             os.replace(dest + ".part", dest)
-            if "crop" in ph:
+            if made(ph):
                 crops.append(ph)
 
     if crops:
         py = tools_python(cache)
-        jobs = [{"id": ph["id"], "src": source_path(cache, ph), "box": ph["crop"], "out": photo_path(cache, ph)}
-                for ph in crops]
-        log(f"cropping {len(jobs)} people out of group photos")
+        jobs = [{"id": ph["id"], "src": source_path(cache, ph), "box": ph.get("crop"), "rotate": ph.get("rotate", 0),
+                 "out": photo_path(cache, ph)} for ph in crops]
+        log(f"cropping or rotating {len(jobs)} photos (people cut out of group photos, photos turned upright)")
         subprocess.run([py, "-c", CROP_HELPER], input=json.dumps(jobs), text=True)
         for ph, job in zip(crops, jobs):
             if os.path.exists(job["out"] + ".part"):
@@ -262,10 +271,10 @@ def main():
                     fh.write(crop_stamp(ph, got))
                 # The source and box are verified; the PNG bytes also depend on Pillow's build.
                 if ph.get("crop_sha256") and got != ph["crop_sha256"]:
-                    log(f"warning: {ph['id']}: the crop's SHA-256 is {got}, not the {ph['crop_sha256']} made "
-                        f"with {PILLOW} when the manifest was written (same source and box)")
+                    log(f"warning: {ph['id']}: the PNG's SHA-256 is {got}, not the {ph['crop_sha256']} made "
+                        f"with {PILLOW} when the manifest was written (same source, box and rotation)")
             else:
-                errors.append(f"{ph['id']}: crop failed")
+                errors.append(f"{ph['id']}: crop or rotation failed")
 
     # The index covers every photo of the manifest in the cache: those asked for now were just
     # verified (a failed one is left out), the others were when they were written.
@@ -280,7 +289,7 @@ def main():
             "id": ph["id"], "file": photo_path(cache, ph), "package": pkg["id"], "registry": pkg["registry"],
             "package_name": pkg["name"], "package_version": pkg["version"], "licence": pkg["licence"],
             "person": ph["person"], "kind": ph["kind"], "labels": ph.get("labels", []),
-            "size": ph.get("size"), "crop": ph.get("crop"),
+            "size": ph.get("size"), "crop": ph.get("crop"), "rotate": ph.get("rotate", 0),
         })
     with open(os.path.join(cache, "photos.json.part"), "w") as fh:
         json.dump(index, fh, indent=1)
@@ -293,13 +302,18 @@ def main():
     return 1 if errors else 0
 
 
+def made(ph):
+    """The photo is made from its package file (cut out of a group photo or turned upright), as PNG."""
+    return "crop" in ph or bool(ph.get("rotate"))
+
+
 def photo_path(cache, ph):
-    ext = ".png" if "crop" in ph else os.path.splitext(ph["path"])[1].lower()
+    ext = ".png" if made(ph) else os.path.splitext(ph["path"])[1].lower()
     return os.path.join(cache, "photos", ph["id"] + ext)
 
 
 def source_path(cache, ph):
-    """Where the source of a crop (a group photo) is kept, by its SHA-256."""
+    """Where the source of a crop or rotation (the package's file) is kept, by its SHA-256."""
     return os.path.join(cache, "sources", ph["sha256"] + os.path.splitext(ph["path"])[1].lower())
 
 
@@ -308,16 +322,19 @@ def stamp_path(cache, ph):
 
 
 def crop_stamp(ph, out_sha):
-    return json.dumps({"src": ph["sha256"], "box": ph["crop"], "pillow": PILLOW, "out": out_sha})
+    stamp = {"src": ph["sha256"], "box": ph.get("crop"), "pillow": PILLOW, "out": out_sha}
+    if ph.get("rotate"):
+        stamp = {"src": ph["sha256"], "rotate": ph["rotate"], "box": ph.get("crop"), "pillow": PILLOW, "out": out_sha}
+    return json.dumps(stamp)
 
 
 def is_done(cache, ph):
-    """The photo is in the cache and verified: its SHA-256, or for a crop its verified source and
-    a stamp of the same source, box and Pillow."""
+    """The photo is in the cache and verified: its SHA-256, or for a crop or rotation its verified
+    source and a stamp of the same source, rotation, box and Pillow."""
     t = photo_path(cache, ph)
     if not os.path.exists(t):
         return False
-    if "crop" in ph:
+    if made(ph):
         st, src = stamp_path(cache, ph), source_path(cache, ph)
         return (os.path.exists(st) and open(st).read() == crop_stamp(ph, sha256_file(t)) and os.path.exists(src)
                 and sha256_file(src) == ph["sha256"])
@@ -327,7 +344,8 @@ def is_done(cache, ph):
 def print_stats(packages, photos):
     per_pkg = collections.Counter(p["package"] for p in photos)
     print(f"{len(photos)} photos, {len({p['person'] for p in photos})} people, "
-          f"{sum(1 for p in photos if 'crop' in p)} cut out of group photos")
+          f"{sum(1 for p in photos if 'crop' in p)} cut out of group photos, "
+          f"{sum(1 for p in photos if p.get('rotate'))} turned upright (rotate)")
     print("\npackage | registry | version | licence | photos")
     for pid, n in per_pkg.items():
         k = packages[pid]
