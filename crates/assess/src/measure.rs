@@ -130,20 +130,37 @@ impl FacePixels {
 /// not called blurred; measured at a fixed face size, so it says how sharp the face will look at
 /// headshot size.
 pub fn sharpness(view: &PhotoView, face: &Face) -> f32 {
-    const S: usize = 160;
+    let side = face.bbox.w.max(face.bbox.h) * view.scale;
+    edge_energy(view, face, face.bbox.center().scaled(view.scale), side, 160)
+}
+
+/// Edge energy (as [`sharpness`]) of both eyes, each on a levelled square of 0.6 eye distances
+/// around the iris sampled at the analysis copy's own resolution (24–96 px): the lashes, lids and
+/// iris edge, where focus shows first. Frames of one person at one distance compare by it; it is
+/// not a guideline check.
+pub fn eye_sharpness(view: &PhotoView, face: &Face) -> f32 {
+    let side = 0.6 * face.eye_distance() * view.scale;
+    let s = (side.round() as usize).clamp(24, 96);
+    let each = [&face.right_eye, &face.left_eye]
+        .map(|eye| edge_energy(view, face, eye.iris_center.scaled(view.scale), side, s));
+    (each[0] + each[1]) / 2.0
+}
+
+/// The RMS of the Laplacian over the RMS contrast, ×100, of a square of `side` analysis pixels
+/// at `center`, levelled on the face's eye line and sampled at `s`×`s`.
+fn edge_energy(view: &PhotoView, face: &Face, center: Point, side: f32, s: usize) -> f32 {
     let rotation =
         trueshot_geom::rotation_to_level(face.right_eye.iris_center, face.left_eye.iris_center);
-    let side = face.bbox.w.max(face.bbox.h) * view.scale;
     let roi = RotatedRect {
-        center: face.bbox.center().scaled(view.scale),
+        center,
         width: side,
         height: side,
         rotation,
     };
     let t = view.sample(
-        &roi.tensor_to_image(S as f32, S as f32, false),
-        S,
-        S,
+        &roi.tensor_to_image(s as f32, s as f32, false),
+        s,
+        s,
         0.0,
         1.0,
     );
@@ -155,13 +172,13 @@ pub fn sharpness(view: &PhotoView, face: &Face) -> f32 {
     let var = grey.iter().map(|g| (g - mean) * (g - mean)).sum::<f32>() / grey.len() as f32;
     let mut lap2 = 0.0f32;
     let mut n = 0usize;
-    for y in 1..S - 1 {
-        for x in 1..S - 1 {
-            let c = grey[y * S + x];
-            let l = grey[(y - 1) * S + x]
-                + grey[(y + 1) * S + x]
-                + grey[y * S + x - 1]
-                + grey[y * S + x + 1]
+    for y in 1..s - 1 {
+        for x in 1..s - 1 {
+            let c = grey[y * s + x];
+            let l = grey[(y - 1) * s + x]
+                + grey[(y + 1) * s + x]
+                + grey[y * s + x - 1]
+                + grey[y * s + x + 1]
                 - 4.0 * c;
             lap2 += l * l;
             n += 1;

@@ -11,4 +11,5 @@ pub mod fetch;
 pub mod guide;
 pub mod process;
 pub mod serve;
+pub mod session;
 pub mod verify;

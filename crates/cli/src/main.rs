@@ -1,6 +1,6 @@
 //! The `trueshot` command line: glue between the library crates, argument parsing and output.
 
-use trueshot::{cards, check, fetch, guide, process, serve, verify};
+use trueshot::{cards, check, fetch, guide, process, serve, session, verify};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +45,13 @@ enum Command {
     ///
     /// Exit code: 0 written, 2 the roster cannot be used (the error names the line).
     Cards(cards::CardsArgs),
+    /// Make a headshot day's headshots: frames given to roster people (shoot cards, then faces),
+    /// each person's frames ranked, headshots made of the best (`<id>.<variant>.jpg`), and a
+    /// session report (session.json, session.csv, session.html) grouped by person.
+    ///
+    /// Reruns skip headshots already made. Exit code: 0 everyone done and nothing to review,
+    /// 1 someone has no headshot or frames are in review, 2 the roster or guideline cannot be used.
+    Session(session::SessionArgs),
     /// Run the web page and HTTP API for a team: employees take or upload a photo with live
     /// advice and accept their headshot; admins keep the guideline, approve and export.
     Serve(serve::ServeArgs),
@@ -92,6 +99,7 @@ fn main() -> ExitCode {
         Command::Process(args) => process::run(&args, &store),
         Command::Verify(args) => verify::run(&args),
         Command::Cards(args) => cards::run(&args),
+        Command::Session(args) => session::run(&args, &store),
         Command::Serve(args) => serve::run(&args, &store),
         Command::Users { action } => serve::users(&action),
         Command::Guide { action } => guide::run(&action),

@@ -19,9 +19,8 @@ use trueshot_guide::{Guideline, Status};
 use trueshot_pipeline::batch;
 use trueshot_pipeline::{
     safe_stem, Engine, Error, FolderSink, Input, Outcome, Overrides, PhotoStatus, Recipe, Report,
-    Sink, Team, PIPELINE, VERSION,
+    Sink, Team,
 };
-use trueshot_vision::models::sha256_hex;
 
 #[derive(Args)]
 pub struct ProcessArgs {
@@ -104,7 +103,10 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
     let mut results: BTreeMap<usize, (Report, bool)> = BTreeMap::new();
     for (i, job) in jobs.iter().enumerate() {
         match (!args.force)
-            .then(|| done_report(job, &out_dir, &recipe))
+            .then(|| {
+                let bytes = std::fs::read(&job.input).ok()?;
+                batch::finished(&out_dir, &job.name, &bytes, &recipe)
+            })
             .flatten()
         {
             Some(report) => {
@@ -275,21 +277,6 @@ fn name_jobs(inputs: &[PathBuf], out_dir: &Path) -> Vec<Job> {
         });
     }
     jobs
-}
-
-/// The report of a photo whose outputs are complete for the same input and guideline.
-fn done_report(job: &Job, out_dir: &Path, recipe: &Recipe) -> Option<Report> {
-    let text = std::fs::read_to_string(out_dir.join(format!("{}.report.json", job.name))).ok()?;
-    let report: Report = serde_json::from_str(&text).ok()?;
-    let bytes = std::fs::read(&job.input).ok()?;
-    let same = report.input_sha256.as_deref() == Some(sha256_hex(&bytes).as_str())
-        && report.guideline.sha256 == recipe.loaded.sha256
-        && report.trueshot_version == VERSION
-        && report.pipeline == PIPELINE
-        && report.settings_sha256 == recipe.settings_sha256()
-        && report.status != Some(PhotoStatus::Error);
-    let complete = report.outputs.iter().all(|f| out_dir.join(f).is_file());
-    (same && complete).then_some(report)
 }
 
 /// One photo's result on the terminal: the files, the variants not made and the findings that

@@ -529,9 +529,11 @@ fn classify(e: image::ImageError, path: &Path, format: SourceFormat) -> CodecErr
     }
 }
 
+mod capture;
 mod encode;
 mod heif;
 
+pub use capture::{capture_time, CaptureTime};
 pub use encode::{encode, encode_rgba_png, srgb_icc, EncodeError, OutputFormat};
 
 fn flatten_on_white(img: &DynamicImage) -> RgbImage {

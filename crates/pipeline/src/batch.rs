@@ -3,11 +3,14 @@
 //! after at 100 %, the findings that need action). Both are made from typed [`Report`]s, whether
 //! the photos were made in this run or read back from an earlier one.
 
+use std::path::Path;
+
 use serde_json::json;
 use trueshot_guide::{Loaded, Status};
 use trueshot_retouch::CHECKS;
 
 use crate::report::{PhotoStatus, Report, VariantReport, VariantStatus};
+use crate::Recipe;
 
 /// A CSV writer for the exports people open in spreadsheets (`summary.csv`, a team's
 /// `team.csv`): fields are quoted where they need it.
@@ -23,6 +26,23 @@ pub fn neutralised(s: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// The report of a photo already made into `out_dir` as `name` from the same bytes, with the same
+/// guideline, settings and trueshot version, when every output it lists is there: a rerun skips
+/// the photo, and a killed batch resumes where it stopped.
+pub fn finished(out_dir: &Path, name: &str, bytes: &[u8], recipe: &Recipe) -> Option<Report> {
+    let text = std::fs::read_to_string(out_dir.join(format!("{name}.report.json"))).ok()?;
+    let report: Report = serde_json::from_str(&text).ok()?;
+    let same = report.input_sha256.as_deref()
+        == Some(trueshot_provenance::sha256_hex(bytes).as_str())
+        && report.guideline.sha256 == recipe.loaded.sha256
+        && report.trueshot_version == crate::VERSION
+        && report.pipeline == crate::PIPELINE
+        && report.settings_sha256 == recipe.settings_sha256()
+        && report.status != Some(PhotoStatus::Error);
+    let complete = report.outputs.iter().all(|f| out_dir.join(f).is_file());
+    (same && complete).then_some(report)
 }
 
 /// A number as the report's JSON writes it (`1.0`, `0.38`), empty when there is none.
@@ -106,14 +126,16 @@ fn variant_fields(v: &VariantReport) -> Vec<String> {
     fields.into_iter().chain(measures).collect()
 }
 
-fn html_escape(s: &str) -> String {
+/// Text made safe inside HTML elements and quoted attributes.
+pub fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-fn url_escape(s: &str) -> String {
+/// A relative file path made safe in a URL (`href`, `src`).
+pub fn url_escape(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_./".contains(&b) {

@@ -57,9 +57,22 @@ pub fn judge(
     let (full_w, full_h) = photo.full_size();
     let view = PhotoView::with_full_size(&photo.image, full_w, full_h)
         .map_err(Error::vision(&path.display().to_string()))?;
+    judge_view(&view, photo.notes, ai, path, perception, guide, live)
+}
+
+/// Checks a photo whose analysis copy is made (`notes`: what decoding it did).
+pub fn judge_view(
+    view: &PhotoView,
+    notes: Vec<String>,
+    ai: Option<trueshot_provenance::AiDeclaration>,
+    path: &Path,
+    perception: &Perception,
+    guide: &Guideline,
+    live: bool,
+) -> Result<Report, Error> {
     let scene = perception
         .perceive(
-            &view,
+            view,
             &PerceiveOptions {
                 // The top of the hair: the framing planner keeps it in the frame.
                 crown: true,
@@ -68,7 +81,7 @@ pub fn judge(
             },
         )
         .map_err(Error::vision(&path.display().to_string()))?;
-    let mut findings = assess(&view, &scene, guide);
+    let mut findings = assess(view, &scene, guide);
     // Room around the head is judged by the framing planner, as `process` will frame the photo.
     trueshot_frame::judge_room(&mut findings, &scene, guide);
     if let Some(ai) = &ai {
@@ -81,7 +94,7 @@ pub fn judge(
         );
     }
     let worst = overall(&findings);
-    let mut notes = photo.notes;
+    let mut notes = notes;
     if scene.faces.len() > 1 {
         notes.push(
             "several faces: the largest, most central one is taken as the main subject".into(),

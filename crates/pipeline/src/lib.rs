@@ -78,6 +78,11 @@ impl Engine {
         &self.perception
     }
 
+    /// The identity and age nets.
+    pub fn face_nets(&self) -> &FaceNets {
+        &self.face_nets
+    }
+
     /// Who signs the content credentials, in one sentence.
     pub fn signer(&self) -> String {
         self.signing.credentials.describe()
