@@ -17,7 +17,7 @@ use trueshot_geom::Point;
 use trueshot_guide::{Expression, Guideline, Status};
 use trueshot_vision::{mesh, Face, PhotoView, Scene};
 
-pub use measure::{eye_sharpness, Luma};
+pub use measure::{eye_sharpness, levelled_grey, Luma};
 
 /// One check's outcome.
 #[derive(Clone, Debug, Serialize)]

@@ -149,25 +149,7 @@ pub fn eye_sharpness(view: &PhotoView, face: &Face) -> f32 {
 /// The RMS of the Laplacian over the RMS contrast, ×100, of a square of `side` analysis pixels
 /// at `center`, levelled on the face's eye line and sampled at `s`×`s`.
 fn edge_energy(view: &PhotoView, face: &Face, center: Point, side: f32, s: usize) -> f32 {
-    let rotation =
-        trueshot_geom::rotation_to_level(face.right_eye.iris_center, face.left_eye.iris_center);
-    let roi = RotatedRect {
-        center,
-        width: side,
-        height: side,
-        rotation,
-    };
-    let t = view.sample(
-        &roi.tensor_to_image(s as f32, s as f32, false),
-        s,
-        s,
-        0.0,
-        1.0,
-    );
-    let grey: Vec<f32> = t
-        .chunks_exact(3)
-        .map(|c| 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2])
-        .collect();
+    let grey = levelled_grey(view, face, center, side, s);
     let mean = grey.iter().sum::<f32>() / grey.len() as f32;
     let var = grey.iter().map(|g| (g - mean) * (g - mean)).sum::<f32>() / grey.len() as f32;
     let mut lap2 = 0.0f32;
@@ -185,6 +167,36 @@ fn edge_energy(view: &PhotoView, face: &Face, center: Point, side: f32, s: usize
         }
     }
     100.0 * (lap2 / n as f32).sqrt() / (var.sqrt() + 0.02)
+}
+
+/// Grey values (0–1, Rec. 601 weights) of a square of `side` analysis pixels centred at `center`
+/// (analysis pixels), levelled on the face's eye line and sampled at `s`×`s`, row by row.
+pub fn levelled_grey(
+    view: &PhotoView,
+    face: &Face,
+    center: Point,
+    side: f32,
+    s: usize,
+) -> Vec<f32> {
+    let roi = RotatedRect {
+        center,
+        width: side,
+        height: side,
+        rotation: trueshot_geom::rotation_to_level(
+            face.right_eye.iris_center,
+            face.left_eye.iris_center,
+        ),
+    };
+    view.sample(
+        &roi.tensor_to_image(s as f32, s as f32, false),
+        s,
+        s,
+        0.0,
+        1.0,
+    )
+    .chunks_exact(3)
+    .map(|c| 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2])
+    .collect()
 }
 
 /// Fraction of the background, within the region the guideline's crop would show, that carries

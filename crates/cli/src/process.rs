@@ -7,7 +7,7 @@
 //! photo is done, so a killed batch resumes where it stopped). `summary.csv` and `index.html`
 //! (the contact sheet) are rebuilt from all reports at the end.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -18,8 +18,8 @@ use trueshot_codec::Limits;
 use trueshot_guide::{Guideline, Status};
 use trueshot_pipeline::batch;
 use trueshot_pipeline::{
-    safe_stem, Engine, Error, FolderSink, Input, Outcome, Overrides, PhotoStatus, Recipe, Report,
-    Sink, Team,
+    unique_stems, Engine, Error, FolderSink, Input, Outcome, Overrides, PhotoStatus, Recipe,
+    Report, Sink, Team,
 };
 
 #[derive(Args)]
@@ -247,36 +247,18 @@ fn read_input(path: &Path) -> Result<Vec<u8>, Error> {
 /// Output base names: the input's stem, sanitised; inputs with the same stem get `-2`, `-3`, …
 /// in input order (folders are listed sorted), so reruns give the same names.
 fn name_jobs(inputs: &[PathBuf], out_dir: &Path) -> Vec<Job> {
-    let mut used = HashSet::new();
-    let mut jobs = Vec::new();
-    for input in inputs {
-        // Never treat our own outputs as inputs when the output folder is inside an input folder.
-        if input.canonicalize().is_ok_and(|p| p.starts_with(out_dir)) {
-            continue;
-        }
-        let stem = safe_stem(
-            &input
-                .file_stem()
-                .map(|s| s.to_string_lossy())
-                .unwrap_or_default(),
-        );
-        let stem = if stem.is_empty() {
-            "photo".into()
-        } else {
-            stem
-        };
-        let mut name = stem.clone();
-        let mut k = 2;
-        while !used.insert(name.to_lowercase()) {
-            name = format!("{stem}-{k}");
-            k += 1;
-        }
-        jobs.push(Job {
-            input: input.clone(),
-            name,
-        });
-    }
-    jobs
+    // Never treat our own outputs as inputs when the output folder is inside an input folder.
+    let inputs: Vec<PathBuf> = inputs
+        .iter()
+        .filter(|input| !input.canonicalize().is_ok_and(|p| p.starts_with(out_dir)))
+        .cloned()
+        .collect();
+    let names = unique_stems(&inputs, "photo");
+    inputs
+        .into_iter()
+        .zip(names)
+        .map(|(input, name)| Job { input, name })
+        .collect()
 }
 
 /// One photo's result on the terminal: the files, the variants not made and the findings that

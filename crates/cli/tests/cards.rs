@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use photos::root;
-use shoot::{card_at, pages, paste_in_perspective, shadow_noise_and_blur};
+use shoot::{card_at, hold_card, pages};
 use trueshot_session::find_cards;
 
 fn trueshot() -> Command {
@@ -40,22 +40,10 @@ fn every_card_reads_back_as_its_person_on_paper_and_in_a_photo() {
     let dir = scratch("ok");
     std::fs::write(dir.join("people.csv"), ROSTER).unwrap();
     let pdf = dir.join("cards.pdf");
-    let out = trueshot()
-        .args([
-            "cards",
-            "people.csv",
-            "--out",
-            "cards.pdf",
-            "--paper",
-            "letter",
-        ])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    shoot::print_cards(
+        std::path::Path::new(env!("CARGO_BIN_EXE_trueshot")),
+        &dir.join("people.csv"),
+        &pdf,
     );
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
@@ -93,20 +81,8 @@ fn every_card_reads_back_as_its_person_on_paper_and_in_a_photo() {
     );
     let (w, h) = (photo.width() as f32, photo.height() as f32);
     let (cx, cy, s) = (0.72 * w, 0.7 * h, 0.17 * w);
-    let (c, si) = (20f32.to_radians().cos(), 20f32.to_radians().sin());
-    let corner = |u: f32, v: f32, depth: f32| {
-        let (x, y) = (u * s * depth, v * s * 0.89 * depth);
-        (cx + c * x - si * y, cy + si * x + c * y)
-    };
     // The card's left edge nearer the camera than its right: a trapezoid.
-    let quad = [
-        corner(-0.5, -0.5, 1.08),
-        corner(0.5, -0.5, 0.92),
-        corner(0.5, 0.5, 0.92),
-        corner(-0.5, 0.5, 1.08),
-    ];
-    paste_in_perspective(&mut photo, &card, quad);
-    shadow_noise_and_blur(&mut photo, quad);
+    hold_card(&mut photo, &card, (0.72, 0.7, 0.17), 20.0, 0.08);
     photo.save(dir.join("card-in-photo.png")).unwrap();
     let found = find_cards(&photo);
     assert_eq!(

@@ -40,7 +40,7 @@ pub use credentials::Signing;
 pub use error::Error;
 pub use recipe::{Overrides, Recipe};
 pub use report::{PhotoStatus, Report};
-pub use sink::{safe_stem, FolderSink, Sink};
+pub use sink::{safe_stem, unique_stems, FolderSink, Sink};
 pub use team::Team;
 
 /// trueshot's version, in every report.

@@ -102,3 +102,33 @@ pub fn safe_stem(stem: &str) -> String {
         })
         .collect()
 }
+
+/// Output base names for files, in order: each file's stem made safe ([`safe_stem`], `fallback`
+/// when nothing is left); files with the same stem (ignoring case) get `-2`, `-3`, … in order, so
+/// that the same list always gives the same names.
+pub fn unique_stems(paths: &[PathBuf], fallback: &str) -> Vec<String> {
+    let mut used = std::collections::HashSet::new();
+    paths
+        .iter()
+        .map(|path| {
+            let stem = safe_stem(
+                &path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy())
+                    .unwrap_or_default(),
+            );
+            let stem = if stem.is_empty() {
+                fallback.to_string()
+            } else {
+                stem
+            };
+            let mut name = stem.clone();
+            let mut k = 2;
+            while !used.insert(name.to_lowercase()) {
+                name = format!("{stem}-{k}");
+                k += 1;
+            }
+            name
+        })
+        .collect()
+}

@@ -12,7 +12,6 @@ use image::RgbImage;
 use serde::Serialize;
 use trueshot_assess::Finding;
 use trueshot_codec::{decode_bytes_reduced, CaptureTime, Limits};
-use trueshot_geom::RotatedRect;
 use trueshot_guide::{Guideline, Status};
 use trueshot_pipeline::Engine;
 use trueshot_vision::{Face, FacePoints, PhotoView, Scene, ANALYSIS_LONG_SIDE};
@@ -70,25 +69,11 @@ impl Frame {
                 &b.path,
             ))
         });
-        let mut used = std::collections::HashSet::new();
-        for f in &mut frames {
-            let stem = trueshot_pipeline::safe_stem(
-                &f.path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy())
-                    .unwrap_or_default(),
-            );
-            let stem = if stem.is_empty() {
-                "frame".into()
-            } else {
-                stem
-            };
-            let mut name = stem.clone();
-            let mut k = 2;
-            while !used.insert(name.to_lowercase()) {
-                name = format!("{stem}-{k}");
-                k += 1;
-            }
+        let paths: Vec<PathBuf> = frames.iter().map(|f| f.path.clone()).collect();
+        for (f, name) in frames
+            .iter_mut()
+            .zip(trueshot_pipeline::unique_stems(&paths, "frame"))
+        {
             f.name = name;
         }
         frames
@@ -283,26 +268,8 @@ pub fn fits(scene: &Scene, guide: &Guideline) -> Vec<(String, Fit)> {
 /// The face levelled and sampled to 24×24 grey, zero mean and unit variance.
 fn signature(view: &PhotoView, face: &Face) -> Vec<f32> {
     let side = face.bbox.w.max(face.bbox.h) * view.scale;
-    let roi = RotatedRect {
-        center: face.bbox.center().scaled(view.scale),
-        width: side,
-        height: side,
-        rotation: trueshot_geom::rotation_to_level(
-            face.right_eye.iris_center,
-            face.left_eye.iris_center,
-        ),
-    };
-    let t = view.sample(
-        &roi.tensor_to_image(SIGNATURE as f32, SIGNATURE as f32, false),
-        SIGNATURE,
-        SIGNATURE,
-        0.0,
-        1.0,
-    );
-    let grey: Vec<f32> = t
-        .chunks_exact(3)
-        .map(|c| 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2])
-        .collect();
+    let center = face.bbox.center().scaled(view.scale);
+    let grey = trueshot_assess::levelled_grey(view, face, center, side, SIGNATURE);
     let n = grey.len() as f32;
     let mean = grey.iter().sum::<f32>() / n;
     let sd = (grey.iter().map(|g| (g - mean) * (g - mean)).sum::<f32>() / n)

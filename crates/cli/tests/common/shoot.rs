@@ -151,24 +151,33 @@ pub fn card_at(page: &RgbImage, k: u32) -> RgbImage {
     image::imageops::crop_imm(page, x, y, 575, 508).to_image()
 }
 
-/// The card held up in front of the person, lower right of the frame: its code about a tenth of
-/// the frame's width, turned 12°, in perspective, with a shadow, sensor noise and a soft lens.
-pub fn hold_card(photo: &mut RgbImage, card: &RgbImage) {
+/// The card held up in front of the camera: centred at (`cx`, `cy`) (fractions of the frame),
+/// `size` of the frame's width wide, turned `degrees`, its left edge `depth` nearer the camera than
+/// its right (a trapezoid), with a shadow across the code, sensor noise and a soft lens. The
+/// card's corners in the frame.
+pub fn hold_card(
+    photo: &mut RgbImage,
+    card: &RgbImage,
+    (cx, cy, size): (f32, f32, f32),
+    degrees: f32,
+    depth: f32,
+) -> [(f32, f32); 4] {
     let (w, h) = (photo.width() as f32, photo.height() as f32);
-    let (cx, cy, s) = (0.74 * w, 0.8 * h, 0.3 * w);
-    let (c, si) = (12f32.to_radians().cos(), 12f32.to_radians().sin());
-    let corner = |u: f32, v: f32, depth: f32| {
-        let (x, y) = (u * s * depth, v * s * 0.89 * depth);
+    let (cx, cy, s) = (cx * w, cy * h, size * w);
+    let (c, si) = (degrees.to_radians().cos(), degrees.to_radians().sin());
+    let corner = |u: f32, v: f32, d: f32| {
+        let (x, y) = (u * s * d, v * s * 0.89 * d);
         (cx + c * x - si * y, cy + si * x + c * y)
     };
     let quad = [
-        corner(-0.5, -0.5, 1.06),
-        corner(0.5, -0.5, 0.94),
-        corner(0.5, 0.5, 0.94),
-        corner(-0.5, 0.5, 1.06),
+        corner(-0.5, -0.5, 1.0 + depth),
+        corner(0.5, -0.5, 1.0 - depth),
+        corner(0.5, 0.5, 1.0 - depth),
+        corner(-0.5, 0.5, 1.0 + depth),
     ];
     paste_in_perspective(photo, card, quad);
     shadow_noise_and_blur(photo, quad);
+    quad
 }
 
 /// A frame of `w`×`h` cut from `src`: a window `zoom` (0–1) of the largest one the photo holds
@@ -429,7 +438,8 @@ pub fn build(dir: &Path, plan: &Plan, trueshot: &Path) -> Made {
         let at = |zoom: f32, dx: f32, dy: f32| framed(photo, plan.size, zoom, *center, (dx, dy));
         if plan.cards {
             let mut with_card = at(0.93, 0.0, 0.0);
-            hold_card(&mut with_card, &printed[k]);
+            // Lower right, its code about a tenth of the frame's width, turned 12°.
+            hold_card(&mut with_card, &printed[k], (0.74, 0.8, 0.3), 12.0, 0.06);
             put(&with_card, id, Kind::Card);
         }
         let mut n = 0;
