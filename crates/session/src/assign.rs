@@ -124,11 +124,15 @@ pub fn assign(sightings: &[Sighting], roster: &[(String, Option<Vec<f32>>)]) -> 
                 .min_by(|a, b| a.1.total_cmp(&b.1))
                 .map(|(g, _)| g.clone()),
             None => {
-                let size = |g: &Vec<usize>| g.iter().filter(|i| c.frames.contains(i)).count();
-                let largest = groups.iter().map(size).max().unwrap_or(0);
+                // Frames count first; the face on the card frame breaks a tie.
+                let size = |g: &Vec<usize>| {
+                    let frames = g.iter().filter(|i| c.frames.contains(i)).count();
+                    (frames, g.len() - frames)
+                };
+                let largest = groups.iter().map(size).max().unwrap_or((0, 0));
                 let mut biggest = groups.iter().filter(|g| size(g) == largest);
                 match (biggest.next(), biggest.next()) {
-                    (Some(g), None) if largest > 0 => Some(g.clone()),
+                    (Some(g), None) if largest.0 > 0 => Some(g.clone()),
                     _ => None,
                 }
             }
@@ -390,6 +394,44 @@ mod tests {
             v[3]
         );
         assert!(matches!(&v[5], Verdict::Person { id, .. } if id == "ann"));
+    }
+
+    #[test]
+    fn the_face_on_the_card_frame_decides_between_two_frames_that_differ() {
+        let cards = ["ann".to_string()];
+        let (holder, ann, stranger) = (at(0.0), at(0.1), at(2.0));
+        let s = [
+            Sighting {
+                cards: &cards,
+                face: Some(&holder),
+            },
+            Sighting {
+                cards: &[],
+                face: Some(&stranger),
+            },
+            Sighting {
+                cards: &[],
+                face: Some(&ann),
+            },
+        ];
+        let v = assign(&s, &[("ann".into(), None)]);
+        assert!(matches!(&v[1], Verdict::Review { .. }), "{:?}", v[1]);
+        assert!(
+            matches!(&v[2], Verdict::Person { id, .. } if id == "ann"),
+            "{:?}",
+            v[2]
+        );
+        // Without the face on the card, nothing tells them apart: both to review.
+        let s = [
+            Sighting {
+                cards: &cards,
+                face: None,
+            },
+            s[1],
+            s[2],
+        ];
+        let v = assign(&s, &[("ann".into(), None)]);
+        assert!(matches!(&v[1], Verdict::Review { .. }) && matches!(&v[2], Verdict::Review { .. }));
     }
 
     #[test]
