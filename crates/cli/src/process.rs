@@ -14,12 +14,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::{json, Value};
-use trueshot_codec::Limits;
 use trueshot_guide::{Guideline, Status};
 use trueshot_pipeline::batch;
 use trueshot_pipeline::{
-    unique_stems, Engine, Error, FolderSink, Input, Outcome, Overrides, PhotoStatus, Recipe,
-    Report, Sink, Team,
+    unique_stems, Engine, FolderSink, Input, Outcome, Overrides, PhotoStatus, Recipe, Report, Sink,
+    Team,
 };
 
 #[derive(Args)]
@@ -91,7 +90,7 @@ pub fn run(args: &ProcessArgs, store: &trueshot_vision::ModelStore) -> Result<u8
         let e = load_engine(args, store)?;
         let photos = jobs
             .iter()
-            .filter_map(|j| Some((read_input(&j.input).ok()?, &*j.input)));
+            .filter_map(|j| Some((trueshot_pipeline::read_photo(&j.input).ok()?, &*j.input)));
         let team = Team::measure(e.perception(), &recipe.loaded.guide, photos);
         recipe = recipe.with_team(team);
         engine = Some(e);
@@ -204,7 +203,7 @@ fn make_all(
                 let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(&i) = todo.get(k) else { break };
                 let job = &jobs[i];
-                let mut outcome = match read_input(&job.input) {
+                let mut outcome = match trueshot_pipeline::read_photo(&job.input) {
                     Ok(bytes) => engine.process(recipe, &Input::new(&bytes, &job.input, &job.name)),
                     Err(e) => Outcome::failed(recipe, &job.input, &job.name, e),
                 };
@@ -223,25 +222,6 @@ fn make_all(
     });
     bar.finish_and_clear();
     reports
-}
-
-/// A photo's bytes, refused before reading when the file is larger than the decoder allows.
-fn read_input(path: &Path) -> Result<Vec<u8>, Error> {
-    let limit = Limits::default().max_file_bytes;
-    let named = |e: std::io::Error| {
-        std::io::Error::new(e.kind(), format!("{}: cannot read: {e}", path.display()))
-    };
-    let size = std::fs::metadata(path)
-        .map_err(|e| Error::Read(named(e)))?
-        .len();
-    if size > limit {
-        return Err(Error::TooLarge {
-            name: path.display().to_string(),
-            bytes: size,
-            limit,
-        });
-    }
-    std::fs::read(path).map_err(|e| Error::Read(named(e)))
 }
 
 /// Output base names: the input's stem, sanitised; inputs with the same stem get `-2`, `-3`, …

@@ -120,6 +120,25 @@ impl<'a> Input<'a> {
     }
 }
 
+/// A photo's bytes, refused before reading when the file is larger than the decoder allows.
+pub fn read_photo(path: &Path) -> Result<Vec<u8>, Error> {
+    let limit = trueshot_codec::Limits::default().max_file_bytes;
+    let named = |e: std::io::Error| {
+        std::io::Error::new(e.kind(), format!("{}: cannot read: {e}", path.display()))
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::Read(named(e)))?
+        .len();
+    if size > limit {
+        return Err(Error::TooLarge {
+            name: path.display().to_string(),
+            bytes: size,
+            limit,
+        });
+    }
+    std::fs::read(path).map_err(|e| Error::Read(named(e)))
+}
+
 /// What one photo gave: its report and every encoded file, in the order a sink stores them.
 pub struct Outcome {
     pub report: Report,

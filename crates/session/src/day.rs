@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
-use trueshot_codec::Limits;
 use trueshot_pipeline::{batch, Engine, FolderSink, Input, PhotoStatus, Recipe, Report, Sink};
 
 use crate::assign::{assign, Sighting, Verdict};
@@ -232,7 +231,7 @@ pub fn run(
     let started = std::time::Instant::now();
     let reference_looks: Vec<Look> = parallel(references.len(), options.jobs, |i| {
         let path = references[i].reference.as_deref().unwrap_or(Path::new(""));
-        let l = match read(path) {
+        let l = match trueshot_pipeline::read_photo(path).map_err(|e| e.to_string()) {
             Ok(bytes) => look(engine, guide, &bytes, path),
             Err(e) => Look {
                 error: Some(e),
@@ -244,7 +243,7 @@ pub fn run(
     });
     let looks: Vec<Look> = parallel(frames.len(), options.jobs, |i| {
         let frame = &frames[i];
-        let mut l = match read(&frame.path) {
+        let mut l = match trueshot_pipeline::read_photo(&frame.path).map_err(|e| e.to_string()) {
             Ok(bytes) => look(engine, guide, &bytes, &frame.path),
             Err(e) => Look {
                 error: Some(e),
@@ -431,7 +430,7 @@ pub fn run(
             (&proofs, out.join("proofs"), format!("{id}.{}", k + 1))
         };
         let path = &frames[i].path;
-        match read(path) {
+        match trueshot_pipeline::read_photo(path).map_err(|e| e.to_string()) {
             Ok(bytes) => match (!options.force)
                 .then(|| batch::finished(&dir, &name, &bytes, recipe))
                 .flatten()
@@ -689,22 +688,6 @@ fn common_reasons(rejected: &[FrameNote]) -> String {
         .map(|(r, c)| format!("{r} ({c} of {} frames)", rejected.len()))
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// A file's bytes, refused before reading when it is larger than the decoder allows; the error
-/// names the file.
-fn read(path: &Path) -> Result<Vec<u8>, String> {
-    let limit = Limits::default().max_file_bytes;
-    let size = std::fs::metadata(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?
-        .len();
-    if size > limit {
-        return Err(format!(
-            "{}: file is {size} bytes, more than the {limit} allowed",
-            path.display()
-        ));
-    }
-    std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
 }
 
 /// `f(0..n)` on `jobs` threads, results in order.
