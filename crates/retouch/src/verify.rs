@@ -285,7 +285,7 @@ const WIDTHS: [(usize, usize); 6] = [
 impl Verifier<'_> {
     /// Measures the original's face (in the photo's own pixels) once per photo.
     pub fn original(&self, view: &PhotoView, face: &Face) -> Result<Original, VisionError> {
-        let pts = face_points(face);
+        let pts = FacePoints::of(face);
         Ok(Original {
             descriptor: self.nets.descriptor(view, &pts)?,
             age: self.nets.age(view, &pts)?,
@@ -345,14 +345,6 @@ impl Verifier<'_> {
             ms: t.elapsed().as_secs_f32() * 1e3,
         })
     }
-}
-
-fn face_points(face: &Face) -> FacePoints {
-    let pts: Vec<Point> = face.mesh.iter().map(|p| p.xy()).collect();
-    FacePoints::from_mesh(
-        &pts,
-        [face.right_eye.iris_center, face.left_eye.iris_center],
-    )
 }
 
 /// Largest feature movement or size change between the original and the result (in the same

@@ -306,15 +306,7 @@ pub fn run(
     let mut owners: Vec<Owner> = roster
         .people
         .iter()
-        .map(|p| Owner {
-            id: p.id.clone(),
-            name: p.name.clone(),
-            team: p.team.clone(),
-            frames: Vec::new(),
-            no_face: Vec::new(),
-            carded: false,
-            review: 0,
-        })
+        .map(|p| Owner::new(&p.id, &p.name, p.team.clone()))
         .collect();
     let mut review = Vec::new();
     let mut unreadable = Vec::new();
@@ -324,15 +316,7 @@ pub fn run(
             match owners.iter().position(|o| o.id == id) {
                 Some(k) => k,
                 None => {
-                    owners.push(Owner {
-                        id: id.to_string(),
-                        name: String::new(),
-                        team: None,
-                        frames: Vec::new(),
-                        no_face: Vec::new(),
-                        carded: false,
-                        review: 0,
-                    });
+                    owners.push(Owner::new(id, "", None));
                     owners.len() - 1
                 }
             }
@@ -663,6 +647,20 @@ struct Owner {
     carded: bool,
     /// Frames in review that resemble them.
     review: usize,
+}
+
+impl Owner {
+    fn new(id: &str, name: &str, team: Option<String>) -> Owner {
+        Owner {
+            id: id.into(),
+            name: name.into(),
+            team,
+            frames: Vec::new(),
+            no_face: Vec::new(),
+            carded: false,
+            review: 0,
+        }
+    }
 }
 
 /// The thumbnail's name in the session folder.

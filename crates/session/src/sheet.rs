@@ -4,7 +4,7 @@
 
 use trueshot_pipeline::batch::{csv_writer, html_escape, neutralised, url_escape};
 
-use crate::day::{FrameNote, FrameRef, PersonReport, PersonStatus, SessionReport};
+use crate::day::{FrameRef, PersonReport, PersonStatus, SessionReport};
 
 /// One row per frame, in capture order: who it went to and what became of it.
 pub fn csv(report: &SessionReport) -> std::io::Result<Vec<u8>> {
@@ -94,7 +94,7 @@ pub fn html(report: &SessionReport) -> String {
     if !report.review.is_empty() {
         body.push_str("<h2>Frames to review</h2>\n<div class=\"row\">");
         for n in &report.review {
-            body.push_str(&note(n));
+            body.push_str(&figure(&n.frame, &n.reason));
         }
         body.push_str("</div>\n");
     }
@@ -176,10 +176,6 @@ fn person(p: &PersonReport) -> String {
     }
     s.push_str("</div></section>\n");
     s
-}
-
-fn note(n: &FrameNote) -> String {
-    figure(&n.frame, &n.reason)
 }
 
 fn figure(f: &FrameRef, caption: &str) -> String {

@@ -187,12 +187,8 @@ fn look_inner(
     )?;
     lap("checked");
     let face = match report.faces.first() {
-        Some(main) if !report.faces.is_empty() => {
-            let pts: Vec<_> = main.mesh.iter().map(|p| p.xy()).collect();
-            let points = FacePoints::from_mesh(
-                &pts,
-                [main.right_eye.iris_center, main.left_eye.iris_center],
-            );
+        Some(main) => {
+            let points = FacePoints::of(main);
             let descriptor = engine
                 .face_nets()
                 .descriptor(&view, &points)
@@ -212,7 +208,7 @@ fn look_inner(
                 findings: report.findings,
             })
         }
-        _ => None,
+        None => None,
     };
     lap("identity, eyes, fits");
     Ok(Look {

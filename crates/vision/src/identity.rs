@@ -52,6 +52,15 @@ pub struct FacePoints {
 }
 
 impl FacePoints {
+    /// The points of a perceived face: its mesh and iris centres.
+    pub fn of(face: &crate::Face) -> FacePoints {
+        let pts: Vec<Point> = face.mesh.iter().map(|p| p.xy()).collect();
+        FacePoints::from_mesh(
+            &pts,
+            [face.right_eye.iris_center, face.left_eye.iris_center],
+        )
+    }
+
     pub fn from_mesh(mesh_pts: &[Point], iris: [Point; 2]) -> FacePoints {
         // The age crop: the mesh's box in the levelled frame, squared to 1.33 × its longer side
         // and moved down 3 % of the side (how Human crops for this net, levelled here so that
