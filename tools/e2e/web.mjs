@@ -17,7 +17,11 @@
 // /api/check; (c) upload, wait for the result, before/after slider, authenticity numbers,
 // screenshots at desktop and phone size, Accept; (d) the admin approves it in the team gallery
 // and gets a line-numbered error from the guideline editor; (e) the admin's export ZIP holds the
-// member's headshots and team.csv; (f) the member's API list holds only their own photos.
+// member's headshots and team.csv; (f) the member's API list holds only their own photos;
+// (h, with DAY_ROSTER) the admin creates a headshot day from a roster file, uploads the shoot's
+// ZIP and sorts it; a roster person signs in through their invite, compares before and after
+// and chooses a frame, and gets "not found" for another person's headshot; the admin sees the
+// choice, chooses for someone else and exports the day; (g) accessibility audit of every view.
 //
 // Success: one JSON line on stdout, exit 0. Failure: the reason on stderr, exit 1 (a screenshot
 // failure.png of the page in use goes to SHOTS). Nothing is retried: a failure is reported as
@@ -45,6 +49,10 @@ try {
   }
   env.BASE_URL = env.BASE_URL.replace(/\/+$/, '');
   env.CAMERA_Y4M = process.env.CAMERA_Y4M || '';
+  // A headshot day (optional): the roster CSV, a ZIP of the shoot, and the roster person (and
+  // their email, not yet an account) who signs in through the invite to choose.
+  for (const name of ['DAY_ROSTER', 'DAY_ZIP', 'DAY_PERSON', 'DAY_MEMBER']) env[name] = process.env[name] || '';
+  if (env.DAY_ROSTER && !(env.DAY_ZIP && env.DAY_PERSON && env.DAY_MEMBER)) throw new Error('DAY_ROSTER needs DAY_ZIP, DAY_PERSON and DAY_MEMBER');
   if (!fs.existsSync(env.PHOTO)) throw new Error(`PHOTO ${env.PHOTO} does not exist`);
   if (env.CAMERA_Y4M && !fs.existsSync(env.CAMERA_Y4M)) throw new Error(`CAMERA_Y4M ${env.CAMERA_Y4M} does not exist`);
   fs.mkdirSync(env.SHOTS, { recursive: true });
@@ -475,6 +483,107 @@ try {
     await member.locator(`[data-testid="my-photo"][data-photo-id="${photoId}"]`).waitFor({ state: 'visible' });
   });
 
+  // ---- h. A headshot day: roster, shoot, each person chooses, the admin follows and exports --
+  let day = null;
+  if (env.DAY_ROSTER) {
+    day = await step('h_admin_creates_a_day', async () => {
+      currentPage = admin;
+      await navLink(admin, 'Headshot days').click();
+      await admin.getByTestId('new-day-form').waitFor({ state: 'visible' });
+      await admin.getByLabel('Name of the day').fill('Policy and research, 7 December');
+      await admin.getByLabel(/^Roster/).setInputFiles(env.DAY_ROSTER);
+      await admin.getByLabel('Frames offered to each person').selectOption('2');
+      const created = admin.waitForResponse((r) => r.url().endsWith('/api/days') && r.request().method() === 'POST');
+      await admin.getByRole('button', { name: 'Create the day' }).click();
+      const response = await created;
+      check(response.status() === 201, `creating the day answered HTTP ${response.status()}`);
+      const { day: made } = await response.json();
+      // The new accounts' sign-in links are listed for the admin to send.
+      const link = admin.getByRole('textbox', { name: `Sign-in link for ${env.DAY_MEMBER}` });
+      await link.waitFor({ state: 'visible' });
+      const invite = await link.inputValue();
+      check(invite.startsWith(`${env.BASE_URL}/invite/`), `the day's invite link is ${JSON.stringify(invite)}`);
+      await screenshot(admin, 'day-new.png', { fullPage: false });
+      await admin.locator(`[data-testid="day-item"][data-day-id="${made.id}"]`).getByRole('link', { name: /^Open/ }).click();
+      await admin.getByTestId('day-shoot').waitFor({ state: 'visible' });
+      return { id: made.id, invite };
+    });
+
+    await step('h_admin_uploads_and_sorts', async () => {
+      await admin.getByTestId('day-upload-input').setInputFiles(env.DAY_ZIP);
+      await waitForText(admin.getByTestId('day-upload-status'), /files? added/, 120_000, 'upload status');
+      await admin.getByRole('button', { name: 'Sort and pick' }).click();
+      // The page follows the sort until everyone with frames has something to choose from.
+      const row = admin.locator(`[data-testid="day-person"][data-person="${env.DAY_PERSON}"]`);
+      await row.waitFor({ state: 'visible', timeout: PROCESS_TIMEOUT });
+      await admin.waitForFunction((p) => document.querySelector(`[data-testid="day-person"][data-person="${p}"]`)?.dataset.status === 'to_choose',
+        env.DAY_PERSON, { timeout: PROCESS_TIMEOUT });
+      const statuses = await admin.getByTestId('day-person').evaluateAll((rows) => rows.map((r) => r.dataset.status));
+      check(statuses.includes('no_frames'), `the person who never came is not "no frames": ${JSON.stringify(statuses)}`);
+      await screenshot(admin, 'day-admin.png');
+    });
+
+    await step('h_member_chooses', async () => {
+      const person = await newPage();
+      await person.goto(day.invite);
+      await person.getByLabel('New password', { exact: true }).fill(env.MEMBER_PASSWORD);
+      await person.getByLabel('Repeat the password', { exact: true }).fill(env.MEMBER_PASSWORD);
+      await person.getByRole('button', { name: 'Set password and sign in' }).click();
+      await waitSignedIn(person, env.DAY_MEMBER);
+      // Someone on a day's roster lands on their days.
+      await person.getByTestId('days-view').waitFor({ state: 'visible' });
+      await person.locator(`[data-testid="day-item"][data-day-id="${day.id}"]`).getByRole('link', { name: /^Open/ }).click();
+      const offers = person.getByTestId('offer');
+      await offers.first().waitFor({ state: 'visible' });
+      check(await offers.count() === 2, `${await offers.count()} frames offered, not 2`);
+      await offers.first().getByRole('slider', { name: /before and after/i }).waitFor({ state: 'visible' });
+      await screenshot(person, 'day-member.png');
+      const chosen = person.waitForResponse((r) => r.url().endsWith('/choice'));
+      await offers.nth(1).getByRole('button', { name: 'Choose this one' }).click();
+      check((await chosen).status() === 200, 'choosing a frame failed');
+      await person.getByTestId('offer').nth(1).getByRole('button', { name: 'Chosen ✓' }).waitFor({ state: 'visible' });
+      await waitForText(person.getByTestId('day-status'), /You chose frame/, UI_TIMEOUT, 'status after choosing');
+      await person.setViewportSize(PHONE);
+      await screenshot(person, 'day-member-phone.png');
+      // Only their own entry and files: another person's headshot is "not found".
+      const mine = await (await person.request.get(`/api/days/${day.id}`)).json();
+      check(mine.people.length === 1 && mine.people[0].person === env.DAY_PERSON, `the member sees ${JSON.stringify(mine.people.map((p) => p.person))}`);
+      check(!('summary' in mine), 'the member sees the day’s findings');
+      const all = await (await admin.request.get(`/api/days/${day.id}`)).json();
+      const other = all.people.find((p) => p.person !== env.DAY_PERSON && p.result && p.result.offers.length);
+      const theirs = await person.request.get(all.files_url + other.result.offers[0].headshots[0].file);
+      check(theirs.status() === 404, `${env.DAY_MEMBER} fetched ${other.person}'s headshot: HTTP ${theirs.status()}`);
+      await person.context().close();
+    });
+
+    summary.day = await step('h_admin_overrides_and_exports', async () => {
+      currentPage = admin;
+      await admin.reload();
+      const row = admin.locator(`[data-testid="day-person"][data-person="${env.DAY_PERSON}"]`);
+      await row.waitFor({ state: 'visible' });
+      check(await row.getAttribute('data-status') === 'chosen', `${env.DAY_PERSON} is "${await row.getAttribute('data-status')}" for the admin`);
+      // The admin chooses for someone who has not.
+      const open = admin.locator('[data-testid="day-person"][data-status="to_choose"]').first();
+      const who = await open.getAttribute('data-person');
+      const set = admin.waitForResponse((r) => r.url().endsWith(`/people/${who}/choice`));
+      await open.getByRole('button', { name: /^Choose for them/ }).click();
+      check((await set).status() === 200, 'the override failed');
+      await admin.locator(`[data-testid="day-person"][data-person="${who}"][data-status="chosen"]`).waitFor({ state: 'visible' });
+      await waitForText(admin.getByTestId('day-progress-sentence'), /2 chose/, UI_TIMEOUT, 'progress after the override');
+      const downloading = admin.waitForEvent('download', { timeout: 60_000 });
+      await admin.getByRole('link', { name: 'Export chosen headshots (ZIP)' }).click();
+      const file = path.join(tempDir, 'day.zip');
+      await (await downloading).saveAs(file);
+      const names = zipEntryNames(fs.readFileSync(file));
+      for (const p of [env.DAY_PERSON, who]) {
+        check(names.some((n) => n.startsWith(`${p}.`) && n.endsWith('.jpg')), `the day's export has no headshot of ${p}: ${JSON.stringify(names)}`);
+      }
+      check(names.includes('day.csv'), `the day's export has no day.csv: ${JSON.stringify(names)}`);
+      await screenshot(admin, 'day-admin-chosen.png');
+      return { id: day.id, overridden: who, entries: names };
+    });
+  }
+
   // ---- g. Accessibility audit (axe-core) of every view, desktop and phone ----------------------
   // axe-core is injected as a script, which the server's Content-Security-Policy rightly
   // forbids; these audit-only contexts bypass the CSP (the pages above ran under it).
@@ -509,6 +618,13 @@ try {
     await audit(env.MEMBER_EMAIL, env.MEMBER_PASSWORD, memberViews, DESKTOP);
     await audit(env.MEMBER_EMAIL, env.MEMBER_PASSWORD, memberViews, PHONE);
     await audit(env.ADMIN_EMAIL, env.ADMIN_PASSWORD, adminViews, DESKTOP);
+    if (day) {
+      const dayViews = (ready) => [['#days', 'day-item'], [`#day/${day.id}`, ready]];
+      await audit(env.DAY_MEMBER, env.MEMBER_PASSWORD, dayViews('offer'), DESKTOP);
+      await audit(env.DAY_MEMBER, env.MEMBER_PASSWORD, dayViews('offer'), PHONE);
+      await audit(env.ADMIN_EMAIL, env.ADMIN_PASSWORD, dayViews('day-person'), DESKTOP);
+      await audit(env.ADMIN_EMAIL, env.ADMIN_PASSWORD, dayViews('day-person'), PHONE);
+    }
     // The sign-in page, signed out.
     const context = await browser.newContext({ viewport: PHONE, baseURL: env.BASE_URL, bypassCSP: true });
     const page = await context.newPage();

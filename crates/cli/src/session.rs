@@ -6,8 +6,8 @@
 //! are made of the picks only (see [`trueshot_session::day`]). `session.json`, `session.csv`
 //! and `session.html` (the contact sheet, grouped by person) are written last.
 
-use std::io::{IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -71,7 +71,7 @@ pub fn run(args: &SessionArgs, store: &trueshot_vision::ModelStore) -> Result<u8
     if paths.is_empty() {
         anyhow::bail!("no frames found in the shoot");
     }
-    let frames = Frame::in_order(&paths, capture_time);
+    let frames = Frame::in_order(&paths, trueshot_session::capture_time_of);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let engine = Engine::load(store, args.sign.load()?)?;
@@ -159,15 +159,4 @@ pub fn run(args: &SessionArgs, store: &trueshot_vision::ModelStore) -> Result<u8
     );
     let complete = report.counts.done == report.people.len() && report.review.is_empty();
     Ok(if complete { 0 } else { 1 })
-}
-
-/// A frame's capture time from the head of its file, where cameras write EXIF.
-fn capture_time(path: &Path) -> Option<trueshot_codec::CaptureTime> {
-    let mut head = Vec::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(256 * 1024)
-        .read_to_end(&mut head)
-        .ok()?;
-    trueshot_codec::capture_time(&head)
 }

@@ -3,7 +3,10 @@
 //! live guidance from a fake camera that shows a real portrait, uploads a photo, compares
 //! before and after, reads the authenticity numbers and accepts; an admin approves it, gets a
 //! line-numbered error from the guideline editor, adds a new hire, gives them a fresh sign-in
-//! link and removes them, and exports a ZIP holding the headshot. Every view is then audited
+//! link and removes them, and exports a ZIP holding the headshot. On a headshot day, the admin
+//! creates the day from a roster file, uploads the shoot's ZIP and sorts it; a roster person
+//! signs in through their invite, compares before and after and chooses a frame; the admin sees
+//! it, chooses for someone else and exports the day. Every view is then audited
 //! with axe-core (WCAG 2.1 A/AA) at desktop and phone width: no serious or critical finding.
 //! `tools/e2e/web.mjs` drives the browser; this test starts the server, feeds it and checks the
 //! screenshots are real pictures of the page.
@@ -16,6 +19,54 @@ use serde_json::Value;
 
 mod common;
 use common::{add_user, portrait_on_wall, root, scratch, Server, PASSWORD};
+
+// The shoot builder finds the repository through `crate::photos`.
+use common::photos;
+#[path = "common/shoot.rs"]
+#[allow(dead_code)]
+mod shoot;
+
+/// A headshot day for the browser: a shoot with cards (three frames per person), zipped with
+/// the reference photo, and a roster whose people have emails but no accounts yet.
+fn headshot_day(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let made = shoot::build(
+        dir,
+        &shoot::Plan {
+            size: (1200, 1500),
+            per_person: 3,
+            cards: true,
+        },
+        Path::new(env!("CARGO_BIN_EXE_trueshot")),
+    );
+    let roster = dir.join("roster.csv");
+    std::fs::write(
+        &roster,
+        "id,name,team,email,reference\n\
+         e-001,Barack Obama,Policy,barack@example.com,obama-earlier.jpg\n\
+         e-002,Joe Biden,Policy,joe@example.com,\n\
+         e-003,Grace Hopper,Research,grace@example.com,\n\
+         e-004,Eileen Collins,Flight,eileen@example.com,\n\
+         e-005,Alan Turing,Research,alan@example.com,\n",
+    )
+    .unwrap();
+    let zip_path = dir.join("shoot.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut files: Vec<std::path::PathBuf> = made
+        .frames
+        .keys()
+        .map(|n| dir.join("shoot").join(n))
+        .collect();
+    files.push(dir.join("obama-earlier.jpg"));
+    for f in files {
+        zip.start_file(f.file_name().unwrap().to_string_lossy(), options)
+            .unwrap();
+        zip.write_all(&std::fs::read(&f).unwrap()).unwrap();
+    }
+    zip.finish().unwrap();
+    (roster, zip_path)
+}
 
 /// A Y4M video (what Chromium's fake camera plays, in a loop) of a real portrait on a grey
 /// wall, 1280×720, two frames, 4:2:0 with BT.601 full-range YCbCr.
@@ -96,6 +147,7 @@ fn a_member_gets_a_headshot_and_an_admin_approves_and_exports_it_in_chromium() {
     let video = data.join("camera.y4m");
     camera_video("photos/samples/obama.jpg", &video);
     let shots = data.join("shots");
+    let (roster, shoot_zip) = headshot_day(&scratch("web-day"));
     let out = Command::new("node")
         .arg("web.mjs")
         .current_dir(&e2e)
@@ -107,6 +159,10 @@ fn a_member_gets_a_headshot_and_an_admin_approves_and_exports_it_in_chromium() {
         .env("PHOTO", root().join("photos/samples/grace_hopper.jpg"))
         .env("CAMERA_Y4M", &video)
         .env("SHOTS", &shots)
+        .env("DAY_ROSTER", &roster)
+        .env("DAY_ZIP", &shoot_zip)
+        .env("DAY_PERSON", "e-001")
+        .env("DAY_MEMBER", "barack@example.com")
         .output()
         .expect("run node");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -119,6 +175,11 @@ fn a_member_gets_a_headshot_and_an_admin_approves_and_exports_it_in_chromium() {
     let summary: Value = serde_json::from_str(stdout.lines().last().unwrap_or("")).unwrap();
     eprintln!("{summary}");
     assert_ne!(summary["camera"], Value::Null, "{summary}");
+    assert_ne!(
+        summary["day"],
+        Value::Null,
+        "the headshot day ran: {summary}"
+    );
     // Every screenshot is a real rendering: the right size, with content.
     for (name, width) in [
         ("camera.png", 1280),
@@ -127,6 +188,9 @@ fn a_member_gets_a_headshot_and_an_admin_approves_and_exports_it_in_chromium() {
         ("gallery.png", 1280),
         ("guideline.png", 1280),
         ("members.png", 1280),
+        ("day-admin.png", 1280),
+        ("day-member.png", 1280),
+        ("day-member-phone.png", 390),
     ] {
         let (w, h, sd) = spread(&shots.join(name));
         assert_eq!(w, width, "{name}");

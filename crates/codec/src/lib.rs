@@ -449,9 +449,10 @@ pub fn decode_bytes_reduced(
     )
 }
 
-/// Recognises the format from the first bytes, never from the file name: a text file named
-/// `.jpg` must be reported as what it is.
-fn sniff(bytes: &[u8], path: &Path) -> Result<SourceFormat, CodecError> {
+/// The photo format of a file from its first bytes, or why it is not a photo trueshot reads
+/// (naming the file). Never from the file name: a text file named `.jpg` must be reported as
+/// what it is.
+pub fn sniff(bytes: &[u8], path: &Path) -> Result<SourceFormat, CodecError> {
     let starts = |m: &[u8]| bytes.starts_with(m);
     if starts(&[0xFF, 0xD8, 0xFF]) {
         return Ok(SourceFormat::Jpeg);

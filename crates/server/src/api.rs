@@ -36,7 +36,7 @@ use crate::views::{
     Account, ApiDoc, CheckTarget, CheckView, ErrorBody, GuidelineView, InviteFor, Invited,
     NewToken, PhotoView, Requeued, Session, Token, Validated, VariantView,
 };
-use crate::{ApiError, App};
+use crate::{days_api, ApiError, App};
 
 /// Days an invite link stays valid.
 pub const INVITE_DAYS: i64 = 7;
@@ -76,6 +76,10 @@ pub fn router(app: Arc<App>) -> Router {
         // A file may sit in a subfolder (`thumbs/…`): a wildcard, which `routes!` cannot
         // document, so it is declared in [`ApiDoc`] and routed here.
         .route("/api/photos/{id}/files/{*file}", get(photo_file))
+        .route(
+            "/api/days/{id}/files/{*file}",
+            get(crate::days_api::day_file),
+        )
         .merge(api)
         .fallback(no_such_endpoint)
         // Everything but a photo is small JSON (a guideline is at most 256 KB): 1 MB bodies.
@@ -120,6 +124,15 @@ fn api_routes(max_body: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(review))
         .routes(routes!(redo))
         .routes(routes!(export))
+        .routes(routes!(days_api::list_days, days_api::create_day))
+        .routes(routes!(days_api::get_day, days_api::delete_day))
+        // A shoot's ZIP is streamed to the disk, never held in memory: no body limit here,
+        // the handler counts (`MAX_SHOOT_UPLOAD`).
+        .routes(routes!(days_api::add_frames).layer(DefaultBodyLimit::disable()))
+        .routes(routes!(days_api::process_day))
+        .routes(routes!(days_api::choose))
+        .routes(routes!(days_api::retake))
+        .routes(routes!(days_api::export_day))
 }
 
 /// The OpenAPI document of this service, generated from its handlers.
@@ -208,7 +221,7 @@ fn upload_bytes(body: Result<Bytes, BytesRejection>, max: usize) -> Result<Bytes
     Ok(body)
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
@@ -927,7 +940,7 @@ fn extension(format: SourceFormat) -> &'static str {
     }
 }
 
-fn content_type(file: &str) -> &'static str {
+pub(crate) fn content_type(file: &str) -> &'static str {
     match file
         .rsplit('.')
         .next()
@@ -1013,15 +1026,9 @@ async fn upload(
     Ok((StatusCode::ACCEPTED, Json(PhotoView::new(&photo, false))))
 }
 
-/// Reads, checks and durably stores one upload; returns its new photo id.
-async fn store_upload(
-    app: &Arc<App>,
-    caller: &Caller,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<i64, ApiError> {
-    let bytes = upload_bytes(body, app.config.max_upload_bytes)?;
-    let name = headers
+/// The upload's file name from `X-Filename`, without any folder or control characters.
+pub(crate) fn upload_name(headers: &HeaderMap) -> Option<String> {
+    headers
         .get("x-filename")
         .and_then(|v| v.to_str().ok())
         .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).trim())
@@ -1032,7 +1039,17 @@ async fn store_upload(
                 .take(200)
                 .collect::<String>()
         })
-        .unwrap_or_else(|| "photo".into());
+}
+
+/// Reads, checks and durably stores one upload; returns its new photo id.
+async fn store_upload(
+    app: &Arc<App>,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<i64, ApiError> {
+    let bytes = upload_bytes(body, app.config.max_upload_bytes)?;
+    let name = upload_name(headers).unwrap_or_else(|| "photo".into());
     let limits = Limits {
         max_file_bytes: app.config.max_upload_bytes as u64,
         ..Limits::default()
@@ -1088,7 +1105,7 @@ fn write_incoming(data: &Path, ext: &str, bytes: &[u8]) -> std::io::Result<std::
 }
 
 /// A full disk is answered 507 (the client may retry later), anything else 500.
-fn storage_error(e: std::io::Error) -> ApiError {
+pub(crate) fn storage_error(e: std::io::Error) -> ApiError {
     if e.kind() == std::io::ErrorKind::StorageFull {
         tracing::error!("cannot store an upload: {e}");
         ApiError::new(
@@ -1155,7 +1172,10 @@ async fn get_photo(
     )))
 }
 
-async fn send_file(path: std::path::PathBuf, name: String) -> Result<Response, ApiError> {
+pub(crate) async fn send_file(
+    path: std::path::PathBuf,
+    name: String,
+) -> Result<Response, ApiError> {
     let bytes = tokio::fs::read(&path)
         .await
         .map_err(|_| ApiError::not_found("file"))?;
@@ -1412,50 +1432,10 @@ async fn apply_guideline(
 async fn export(State(app): State<Arc<App>>, caller: Caller) -> Result<Response, ApiError> {
     caller.require_admin()?;
     let app2 = app.clone();
-    // Built into a file that is unlinked at once and streamed: memory stays flat whatever the
-    // size of the team, and nothing is left behind if the download is abandoned.
     let file = blocking(move || {
         let photos = app2.db.photos(None).map_err(ApiError::internal)?;
-        let dir = app2.data.join("exports");
-        std::fs::create_dir_all(&dir).map_err(storage_error)?;
-        let path = dir.join(format!("{}.zip", auth::secret()?));
-        let file = std::fs::File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(storage_error)?;
-        let _ = std::fs::remove_file(&path);
-        let mut file = crate::export::team_zip(&app2, &photos, std::io::BufWriter::new(file))
-            .map_err(ApiError::internal)?
-            .into_inner()
-            .map_err(|e| ApiError::internal(e.error()))?;
-        std::io::Seek::rewind(&mut file).map_err(ApiError::internal)?;
-        Ok(file)
+        crate::export::to_temp_file(&app2, |out| crate::export::team_zip(&app2, &photos, out))
     })
     .await?;
-    let chunks =
-        futures_util::stream::unfold(Some(tokio::fs::File::from_std(file)), |file| async {
-            let mut file = file?;
-            let mut buf = vec![0u8; 256 * 1024];
-            match tokio::io::AsyncReadExt::read(&mut file, &mut buf).await {
-                Ok(0) => None,
-                Ok(n) => {
-                    buf.truncate(n);
-                    Some((Ok(Bytes::from(buf)), Some(file)))
-                }
-                Err(e) => Some((Err::<Bytes, _>(e), None)),
-            }
-        });
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/zip"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"team-headshots.zip\"",
-            ),
-        ],
-        axum::body::Body::from_stream(chunks),
-    )
-        .into_response())
+    Ok(crate::export::zip_response(file, "team-headshots.zip"))
 }

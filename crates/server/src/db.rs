@@ -66,9 +66,41 @@ CREATE TABLE IF NOT EXISTS photos (
 );
 CREATE INDEX IF NOT EXISTS photos_state ON photos (state, id);
 CREATE INDEX IF NOT EXISTS photos_owner ON photos (owner_id, id);
+CREATE TABLE IF NOT EXISTS days (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    roster TEXT NOT NULL,
+    picks INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'queued', 'processing', 'ready', 'error')),
+    reason TEXT,
+    summary TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    completions INTEGER NOT NULL DEFAULT 0,
+    created_by TEXT NOT NULL,
+    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    updated TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE INDEX IF NOT EXISTS days_state ON days (state, id);
+CREATE TABLE IF NOT EXISTS day_people (
+    day_id INTEGER NOT NULL REFERENCES days(id),
+    person TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    team TEXT,
+    email TEXT,
+    user_id INTEGER REFERENCES users(id),
+    result TEXT,
+    choice TEXT,
+    chosen_by TEXT,
+    chosen_at TEXT,
+    retake TEXT,
+    retake_at TEXT,
+    PRIMARY KEY (day_id, person)
+);
+CREATE INDEX IF NOT EXISTS day_people_user ON day_people (user_id);
 ";
 
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
+pub(crate) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')";
 
 /// Puts processed, not discarded photos back in the queue with their review cleared (followed by
 /// a condition on which photos).
@@ -308,6 +340,11 @@ impl Db {
             let rows = st.query_map([id], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
+        // Their place on a headshot day's roster stays (HR's list), without the account.
+        tx.execute(
+            "UPDATE day_people SET user_id = NULL WHERE user_id = ?1",
+            [id],
+        )?;
         for table in [
             "photos WHERE owner_id",
             "sessions WHERE user_id",

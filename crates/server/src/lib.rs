@@ -11,11 +11,14 @@
 //!
 //! Layout of `--data`: `trueshot.db` (SQLite), `photos/ID/original.EXT` (the upload, never
 //! modified), `photos/ID/out/` (headshots, report, thumbnails), `photos/.incoming/` (uploads
-//! being stored), `backgrounds/` (office photos a guideline may name), `exports/` (team ZIPs
+//! being stored), `days/ID/shoot/` and `days/ID/out/` (a headshot day's frames and session
+//! folder, [`days`]), `backgrounds/` (office photos a guideline may name), `exports/` (team ZIPs
 //! being streamed, unlinked at once), `.lock` (one server per folder).
 
 pub mod api;
 pub mod auth;
+pub mod days;
+pub mod days_api;
 pub mod db;
 pub mod export;
 pub mod queue;
@@ -94,6 +97,8 @@ pub struct App {
     /// runs at most this many at a time: a flood of requests waits instead of exhausting the
     /// memory (argon2 takes 19 MiB, a decode up to hundreds).
     work: tokio::sync::Semaphore,
+    /// Headshot days being run: (stage, done, total), for the admin's progress bar.
+    pub day_progress: Mutex<std::collections::HashMap<i64, (&'static str, usize, usize)>>,
     /// Wakes idle workers when a photo is queued.
     wake: (Mutex<u64>, Condvar),
     stop: AtomicBool,
@@ -104,7 +109,7 @@ impl App {
     /// Opens (or creates) a data folder. Only one server may use a folder at a time: a second
     /// one would put the first one's work back in the queue.
     pub fn open(data: &Path, engine: Arc<Engine>, config: Config) -> Result<Arc<App>> {
-        for dir in ["photos", "backgrounds"] {
+        for dir in ["photos", "days", "backgrounds"] {
             std::fs::create_dir_all(data.join(dir))
                 .with_context(|| format!("cannot create {}", data.join(dir).display()))?;
         }
@@ -126,7 +131,7 @@ impl App {
             .map_err(|e| anyhow::anyhow!("the queue: {e}"))?;
         if requeued > 0 {
             tracing::warn!(
-                "{requeued} photos were being processed when the server stopped: queued again"
+                "{requeued} photos or headshot days were being processed when the server stopped: queued again"
             );
         }
         let (toml, updated, updated_by) = match db.guideline()? {
@@ -158,6 +163,7 @@ impl App {
                 updated,
                 updated_by,
             })),
+            day_progress: Mutex::default(),
             wake: (Mutex::new(0), Condvar::new()),
             guide_change: Mutex::new(()),
             work: tokio::sync::Semaphore::new(
@@ -203,6 +209,10 @@ impl App {
 
     pub fn photo_dir(&self, id: i64) -> PathBuf {
         self.data.join("photos").join(id.to_string())
+    }
+
+    pub fn day_dir(&self, id: i64) -> PathBuf {
+        self.data.join("days").join(id.to_string())
     }
 
     /// Deletes a photo's folder (its original and headshots); a folder already gone is fine.

@@ -32,11 +32,12 @@ A request body that sends nothing for 30 s is dropped, and a request is answered
     ),
     modifiers(&Security),
     security(("session" = []), ("token" = [])),
-    paths(crate::api::photo_file),
+    paths(crate::api::photo_file, crate::days_api::day_file),
     tags(
         (name = "accounts", description = "Logging in, invites, API tokens and accounts"),
         (name = "guideline", description = "The company's headshot guideline"),
         (name = "photos", description = "Uploads, headshots, reviews and the live check"),
+        (name = "days", description = "Headshot days: a roster, a shoot, each person's best frames, their choice"),
     )
 )]
 pub struct ApiDoc;

@@ -29,7 +29,8 @@ fn work(app: &App) {
     let mut seen = 0;
     while !app.stopping() {
         match app.queue.claim() {
-            Ok(Some(photo)) => process(app, &photo),
+            Ok(Some(crate::queue::Job::Photo(photo))) => process(app, &photo),
+            Ok(Some(crate::queue::Job::Day(day))) => crate::days::process(app, &day),
             Ok(None) => app.wait(&mut seen),
             Err(e) => {
                 tracing::error!("cannot read the queue: {e}");
@@ -114,6 +115,10 @@ fn process(app: &App, photo: &crate::db::Photo) {
 const MACHINE_FAULT: &str =
     "the server could not make headshots of this photo (not a problem with the photo): ask your administrator, who can see why in the server's log";
 
+/// What an admin reads when a headshot day could not be run for a reason of the server's own.
+pub(crate) const MACHINE_FAULT_DAY: &str =
+    "the server could not run this headshot day (not a problem with the frames): the server's log says why";
+
 /// The report of a photo that could not be made at all.
 fn failed(name: &str, error: String) -> Report {
     Report {
@@ -170,7 +175,7 @@ fn make(
 }
 
 /// Flushes every file of an output folder and the folders themselves to the disk.
-fn sync_tree(dir: &std::path::Path) -> std::io::Result<()> {
+pub(crate) fn sync_tree(dir: &std::path::Path) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         if entry.file_type()?.is_dir() {

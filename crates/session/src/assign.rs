@@ -11,7 +11,8 @@
 //! - **Without a card** (frames before the first card, or a shoot without cards), frames are
 //!   grouped by face (average linkage, cut at [`SAME`]); a group is given to the roster person
 //!   whose reference photo or carded frames it matches with a clear margin, and is called
-//!   `unknown-N` otherwise.
+//!   `unknown-N` otherwise. A roster of one (a photographer's single client) without cards or
+//!   a reference photo is the face most frames show.
 
 use std::collections::BTreeMap;
 
@@ -190,8 +191,27 @@ pub fn assign(sightings: &[Sighting], roster: &[(String, Option<Vec<f32>>)]) -> 
 
     // Frames without a card: grouped by face, each group given to the person it matches.
     let groups = group(&pool, &d);
+    // A photographer's single client: a roster of one, no card and no reference photo. The
+    // client is the face most frames show, when one group is clearly the largest.
+    let sole = match roster {
+        [(id, None)] if cores.is_empty() => {
+            let mut sizes: Vec<(usize, usize)> = groups
+                .iter()
+                .enumerate()
+                .map(|(k, g)| (g.len(), k))
+                .collect();
+            sizes.sort_unstable_by(|a, b| b.cmp(a));
+            match sizes.as_slice() {
+                [(n, k), rest @ ..] if rest.first().is_none_or(|r| r.0 < *n) => {
+                    Some((*k, id.clone()))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
     let mut unknown = 0;
-    for g in &groups {
+    for (k, g) in groups.iter().enumerate() {
         // How far the group is from each roster person's face.
         let mut matches: Vec<(String, f32)> = roster
             .iter()
@@ -217,6 +237,9 @@ pub fn assign(sightings: &[Sighting], roster: &[(String, Option<Vec<f32>>)]) -> 
         let best = matches.first().cloned();
         let clear = matches.get(1).is_none_or(|second| second.1 >= DIFFERENT);
         let owner = match &best {
+            _ if sole.as_ref().is_some_and(|s| s.0 == k) => {
+                Owner::Person(sole.as_ref().map(|s| s.1.clone()).unwrap_or_default())
+            }
             Some((id, m)) if *m < SAME && clear => Owner::Person(id.clone()),
             Some((id, m)) if *m < DIFFERENT => Owner::Doubt(id.clone(), *m),
             _ => {
@@ -453,6 +476,49 @@ mod tests {
         assert!(matches!(v[1], Verdict::Unknown { group: 1, .. }));
         assert!(matches!(v[4], Verdict::Unknown { group: 1, .. }));
         assert!(matches!(v[3], Verdict::Unknown { group: 2, .. }));
+    }
+
+    #[test]
+    fn a_single_client_is_the_face_most_frames_show() {
+        let (a, a2, a3, b, b2) = (at(0.0), at(0.1), at(0.05), at(3.0), at(3.1));
+        let run = |fs: &[&Vec<f32>], roster: &[(String, Option<Vec<f32>>)]| {
+            let s: Vec<Sighting> = fs
+                .iter()
+                .map(|f| Sighting {
+                    cards: &[],
+                    face: Some(f.as_slice()),
+                })
+                .collect();
+            assign(&s, roster)
+        };
+        let one = [("client".to_string(), None)];
+        // Three frames of the client, two of an assistant who stepped in.
+        let v = run(&[&b, &a, &a2, &b2, &a3], &one);
+        for i in [1, 2, 4] {
+            assert!(
+                matches!(&v[i], Verdict::Person { id, .. } if id == "client"),
+                "{:?}",
+                v[i]
+            );
+        }
+        assert!(
+            matches!(v[0], Verdict::Unknown { group: 1, .. }),
+            "{:?}",
+            v[0]
+        );
+        // Two groups as large as each other: nobody can say which is the client.
+        let v = run(&[&a, &a2, &b, &b2], &one);
+        assert!(
+            v.iter().all(|v| matches!(v, Verdict::Unknown { .. })),
+            "{v:?}"
+        );
+        // With two people on the roster, faces alone name nobody.
+        let two = [("client".to_string(), None), ("other".to_string(), None)];
+        let v = run(&[&a, &a2, &a3, &b], &two);
+        assert!(
+            v.iter().all(|v| matches!(v, Verdict::Unknown { .. })),
+            "{v:?}"
+        );
     }
 
     #[test]

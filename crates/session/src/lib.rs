@@ -23,4 +23,4 @@ pub use cards::{cards_pdf, Paper, CARD_PREFIX};
 pub use day::{run, Options, PersonStatus, SessionReport, Shoot, Stage};
 pub use qr::{find_cards, find_cards_with, FoundCard};
 pub use roster::{Person, Roster, RosterError};
-pub use shoot::Frame;
+pub use shoot::{capture_time_of, Frame};

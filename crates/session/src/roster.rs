@@ -57,8 +57,46 @@ impl Roster {
         Roster::parse(&bytes, path)
     }
 
-    /// Parses a roster's bytes; `path` names it in errors and anchors references.
+    /// Parses a roster's bytes; `path` names it in errors and anchors references, which must
+    /// exist.
     pub fn parse(bytes: &[u8], path: &Path) -> Result<Roster, RosterError> {
+        let base = path.parent().unwrap_or(Path::new(""));
+        Roster::parse_with(bytes, path, &|r| {
+            let p = base.join(r);
+            if p.is_file() {
+                Ok(p)
+            } else {
+                Err(format!(
+                    "the reference photo {} does not exist",
+                    p.display()
+                ))
+            }
+        })
+    }
+
+    /// Parses a roster sent to a server, whose reference photos come with the shoot: a
+    /// reference must be a plain file name (no folder, so it cannot point anywhere else on the
+    /// server), and it names a file in `folder`, which may not have arrived yet.
+    pub fn parse_uploaded(bytes: &[u8], name: &str, folder: &Path) -> Result<Roster, RosterError> {
+        Roster::parse_with(bytes, Path::new(name), &|r| {
+            let plain = !r.starts_with('.')
+                && !r.contains(['/', '\\', ':'])
+                && !r.chars().any(char::is_control);
+            if plain {
+                Ok(folder.join(r))
+            } else {
+                Err(format!(
+                    "the reference {r:?} must be the file name of a photo uploaded with the shoot, without a folder"
+                ))
+            }
+        })
+    }
+
+    fn parse_with(
+        bytes: &[u8],
+        path: &Path,
+        resolve: &dyn Fn(&str) -> Result<PathBuf, String>,
+    ) -> Result<Roster, RosterError> {
         let invalid = |line: u64, message: String| RosterError::Invalid {
             path: path.to_path_buf(),
             line,
@@ -84,7 +122,6 @@ impl Roster {
         };
         let (email_col, team_col, reference_col) =
             (column("email"), column("team"), column("reference"));
-        let base = path.parent().unwrap_or(Path::new(""));
         let mut people = Vec::new();
         let mut lines: HashMap<String, u64> = HashMap::new();
         for record in reader.records() {
@@ -114,16 +151,7 @@ impl Roster {
                 ));
             }
             let reference = match field(reference_col) {
-                Some(r) => {
-                    let p = base.join(&r);
-                    if !p.is_file() {
-                        return Err(invalid(
-                            line,
-                            format!("{id}: the reference photo {} does not exist", p.display()),
-                        ));
-                    }
-                    Some(p)
-                }
+                Some(r) => Some(resolve(&r).map_err(|m| invalid(line, format!("{id}: {m}")))?),
                 None => None,
             };
             people.push(Person {
@@ -232,6 +260,32 @@ mod tests {
             assert!(e.starts_with("people.csv, "), "{e}");
             assert!(e.contains(want), "{text:?}: {e}");
         }
+        for bad in [
+            "../users.db",
+            "/etc/passwd",
+            "a/b.jpg",
+            ".hidden.jpg",
+            "c:x.jpg",
+        ] {
+            let text = format!("id,name,reference\n1,Ada,{bad}\n");
+            let e = Roster::parse_uploaded(text.as_bytes(), "people.csv", Path::new("/shoot"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("line 2: 1: the reference") && e.contains("without a folder"),
+                "{e}"
+            );
+        }
+        let r = Roster::parse_uploaded(
+            b"id,name,reference\n1,Ada,ada 2019.jpg\n",
+            "people.csv",
+            Path::new("/shoot"),
+        )
+        .unwrap();
+        assert_eq!(
+            r.people[0].reference.as_deref(),
+            Some(Path::new("/shoot/ada 2019.jpg"))
+        );
         let e = Roster::parse(b"id,name\n1,Ad\xe9\n", Path::new("people.csv"))
             .unwrap_err()
             .to_string();

@@ -30,6 +30,18 @@ pub struct Frame {
     pub sequence: Option<u64>,
 }
 
+/// A frame file's capture time, read from the head of the file (EXIF sits near the start).
+pub fn capture_time_of(path: &Path) -> Option<CaptureTime> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(256 * 1024)
+        .read_to_end(&mut head)
+        .ok()?;
+    trueshot_codec::capture_time(&head)
+}
+
 impl Frame {
     /// The frames of a shoot in capture order: by EXIF capture time, then the camera's file
     /// number, then the file name (frames without a time after those with one). `read_time` gives

@@ -12,7 +12,7 @@ pub const PASSWORD: &str = "correct horse battery";
 pub use photos::{portrait_on_wall, root};
 
 #[path = "photos.rs"]
-mod photos;
+pub mod photos;
 
 pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(

@@ -6,7 +6,8 @@
 //   through innerHTML;
 // - every request that is not GET/HEAD carries the session's CSRF token (X-CSRF-Token);
 // - views are chosen from location.pathname (/invite/{token}) and location.hash (#capture,
-//   #photo/ID, #mine, #gallery, #guideline, #members), so a reload shows the same view.
+//   #photo/ID, #mine, #gallery, #guideline, #members, #days, #day/ID), so a reload shows the
+//   same view.
 'use strict';
 
 (() => {
@@ -124,7 +125,7 @@
   const VIEW_TITLES = {
     loading: '', login: 'Sign in', invite: 'Set your password', capture: 'Take a photo',
     photo: 'Your headshot', mine: 'My photos', gallery: 'Team gallery', guideline: 'Guideline',
-    members: 'Members',
+    members: 'Members', days: 'Headshot days', day: 'Headshot day',
   };
 
   function showView(name, { focus = false } = {}) {
@@ -150,9 +151,24 @@
     tid('user-role').textContent = admin ? 'Admin' : 'Member';
     tid('nav').hidden = false;
     document.getElementById('who').hidden = false;
-    for (const a of document.querySelectorAll('#nav [data-admin]')) a.hidden = !admin;
-    if (!location.hash) history.replaceState(null, '', admin ? '#gallery' : '#capture');
+    for (const a of document.querySelectorAll('[data-admin]')) a.hidden = !admin;
+    const landing = !location.hash;
+    if (landing) history.replaceState(null, '', admin ? '#gallery' : '#capture');
+    tid('nav-days').hidden = !admin;
+    if (!admin) showMyDays(landing);
     route(focus); // after signing in, focus goes to the new view's heading (the form is gone)
+  }
+
+  /** A member on a headshot day's roster gets the days in the menu, and lands on them. */
+  async function showMyDays(landing) {
+    try {
+      const days = await api('GET', '/api/days');
+      if (!days.length) return;
+      tid('nav-days').hidden = false;
+      if (landing && location.hash === '#capture') location.hash = 'days';
+    } catch {
+      // The menu stays as it is; the days view says what went wrong when opened.
+    }
   }
 
   function leaveApp() {
@@ -187,6 +203,8 @@
     else if (admin && hash === 'gallery') { view = 'gallery'; viewGallery(); }
     else if (admin && hash === 'guideline') { view = 'guideline'; viewGuideline(); }
     else if (admin && hash === 'members') { view = 'members'; viewMembers(); }
+    else if (hash === 'days') { view = 'days'; viewDays(); }
+    else if (hash.match(/^day\/\d+$/)) { view = 'day'; viewDay(hash.slice(4)); }
     else { view = 'capture'; viewCapture(); }
     showView(view, { focus: fromNavigation });
   }
@@ -779,8 +797,16 @@
   }
 
   function renderHeadshot(s, uid, p) {
-    const left = h('div', {});
-    const sliderId = `${uid}-slider`;
+    const left = h('div', {}, ...comparison(s, `${uid}-slider`));
+    left.append(h('p', {}, h('a', { href: s.url, download: '', testid: 'download-link', text: `Download ${s.variant} (${s.width}×${s.height})` })));
+    const framing = renderFraming(s);
+    if (framing) left.append(framing);
+    return h('div', { class: 'result' }, left, renderVerification(s, p));
+  }
+
+  /** The headshot `s` ({variant, url, before_url, width, height}); with a before, the two on
+   *  top of each other and a slider between them. Returns the elements. */
+  function comparison(s, sliderId) {
     if (s.before_url) {
       // Before underneath, after on top, clipped from the left: left of the line is before.
       const figure = compareFigure(s);
@@ -810,22 +836,17 @@
       };
       figure.addEventListener('pointerdown', (e) => { figure.setPointerCapture(e.pointerId); fromPointer(e); });
       figure.addEventListener('pointermove', (e) => { if (figure.hasPointerCapture(e.pointerId)) fromPointer(e); });
-      left.append(figure,
+      return [figure,
         // Accessible name "Compare before and after"; what is seen: "◀ Before … After ▶".
         h('label', { for: sliderId, class: 'slider-label' },
-          h('span', { class: 'visually-hidden', text: 'Compare before and after' }),
+          h('span', { class: 'visually-hidden', text: s.compare_name || 'Compare before and after' }),
           h('span', { 'aria-hidden': 'true', text: '◀ Before' }),
           h('span', { 'aria-hidden': 'true', text: 'After ▶' })),
-        slider);
-    } else {
-      const figure = compareFigure(s);
-      figure.append(h('img', { src: s.url, alt: `The finished ${s.variant} headshot`, testid: 'compare-after' }));
-      left.append(figure);
+        slider];
     }
-    left.append(h('p', {}, h('a', { href: s.url, download: '', testid: 'download-link', text: `Download ${s.variant} (${s.width}×${s.height})` })));
-    const framing = renderFraming(s);
-    if (framing) left.append(framing);
-    return h('div', { class: 'result' }, left, renderVerification(s, p));
+    const figure = compareFigure(s);
+    figure.append(h('img', { src: s.url, alt: `The finished ${s.variant} headshot`, testid: 'compare-after' }));
+    return [figure];
   }
 
   /** Where the face sits in the headshot against the guideline's target and tolerance; a
@@ -1247,7 +1268,7 @@
   }
 
   /** Shows an invite link in the box under the form, selected for copying. */
-  function showInvite(sentence, inviteUrl) {
+  function showInviteLink(sentence, inviteUrl) {
     const link = tid('invite-link');
     link.value = location.origin + inviteUrl;
     tid('invite-result-text').textContent = sentence;
@@ -1262,7 +1283,7 @@
     const status = tid('members-status');
     try {
       const r = await api('POST', `/api/users/${u.id}/invite`);
-      showInvite(`A new sign-in link for ${r.user.email}: it lets them choose a new password, ` +
+      showInviteLink(`A new sign-in link for ${r.user.email}: it lets them choose a new password, ` +
         'works once, and signs them out everywhere else. Earlier links no longer work.', r.invite_url);
     } catch (e) {
       status.textContent = e.message;
@@ -1300,7 +1321,7 @@
       const role = tid('add-member-role').value;
       const r = await api('POST', '/api/users', { json: { email, role } });
       emailBox.value = '';
-      showInvite(`${r.user.email} was added. Send them this link: it lets them choose a password and sign in. It works once.`,
+      showInviteLink(`${r.user.email} was added. Send them this link: it lets them choose a password and sign in. It works once.`,
         r.invite_url);
       viewMembers();
     } catch (e) {
@@ -1323,6 +1344,320 @@
       status.textContent = 'Press Ctrl+C (⌘C on a Mac) to copy the selected link.';
     }
   });
+
+  // ------------------------------------------------------------------------------------------
+  // Headshot days
+  // ------------------------------------------------------------------------------------------
+
+  const DAY_STATES = {
+    open: 'Frames being uploaded', queued: 'Waiting to be sorted', processing: 'Sorting frames and making headshots',
+    ready: 'Ready', error: 'Could not be sorted',
+  };
+  const PERSON_STATUS = {
+    waiting: 'Not sorted yet', to_choose: 'To choose', chosen: 'Chosen', retake: 'Retake asked',
+    no_frames: 'No frames', unusable: 'No usable frame', review: 'Frames to review', failed: 'No headshot',
+  };
+
+  async function viewDays() {
+    const route = state.route;
+    const admin = state.user.role === 'admin';
+    const status = tid('days-status');
+    tid('days-title').textContent = admin ? 'Headshot days' : 'Your headshot days';
+    status.textContent = 'Loading…';
+    try {
+      const days = await api('GET', '/api/days');
+      if (route !== state.route) return;
+      status.textContent = days.length ? '' : (admin ? 'No headshot days yet.' : 'You are not on the roster of any headshot day.');
+      tid('days-list').replaceChildren(...days.map((d) => {
+        const mine = !admin && d.people[0];
+        const label = mine ? (PERSON_STATUS[mine.status] || mine.status) : (DAY_STATES[d.state] || d.state);
+        const counts = admin && d.counts ? Object.entries(d.counts).map(([k, n]) => `${n} ${(PERSON_STATUS[k] || k).toLowerCase()}`).join(', ') : '';
+        return h('li', { testid: 'day-item', dataset: { dayId: String(d.id), status: mine ? mine.status : d.state } },
+          h('div', { class: 'grow' },
+            h('div', { class: 'name', text: d.name }),
+            h('div', { class: 'small muted', text: admin ? `${d.people.length} on the roster · ${counts}` : when(d.created) })),
+          h('span', { class: 'badge', text: label }),
+          h('a', { href: `#day/${d.id}`, 'aria-label': `Open ${d.name}`, text: 'Open' }));
+      }));
+    } catch (e) {
+      if (route === state.route) status.textContent = e.message;
+    }
+  }
+
+  /** CSV text of one field (quoted when it holds a comma, quote or line break). */
+  const csvField = (v) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+  tid('new-day-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const error = tid('new-day-error');
+    const name = tid('new-day-name').value.trim();
+    const file = tid('new-day-roster').files[0];
+    const clientName = tid('new-day-client-name').value.trim();
+    const clientEmail = tid('new-day-client-email').value.trim();
+    showMessage(error, '');
+    if (!name) {
+      showMessage(error, 'Give the day a name, like “Berlin office, 7 December”.');
+      tid('new-day-name').focus();
+      return;
+    }
+    let roster;
+    if (file) {
+      roster = await file.text();
+    } else if (clientName) {
+      roster = `id,name,email\nclient,${csvField(clientName)},${csvField(clientEmail)}\n`;
+    } else {
+      showMessage(error, 'Choose the roster file, or fill in the client’s name.');
+      tid('new-day-roster').focus();
+      return;
+    }
+    const button = tid('new-day-submit');
+    button.disabled = true;
+    try {
+      const r = await api('POST', '/api/days', { json: { name, roster, picks: Number(tid('new-day-picks').value) } });
+      tid('new-day-form').reset();
+      const invites = tid('day-invites');
+      invites.hidden = !r.invites.length;
+      tid('day-invites-text').textContent = `${r.invites.length} ${r.invites.length === 1 ? 'person has' : 'people have'} a new account. Send each their link: it lets them choose a password, sign in and choose their headshot. Each works once.`;
+      tid('day-invites-table').tBodies[0].replaceChildren(...r.invites.map((i) => h('tr', { testid: 'day-invite' },
+        h('td', { text: i.person }), h('td', { text: i.email }),
+        h('td', {}, h('input', { type: 'text', readonly: '', value: location.origin + i.invite_url, 'aria-label': `Sign-in link for ${i.email}`, testid: 'day-invite-link' })))));
+      await viewDays();
+      tid('days-status').textContent = `“${r.day.name}” was created. Open it to upload the shoot.`;
+    } catch (e) {
+      showMessage(error, e.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  async function viewDay(id) {
+    const route = state.route;
+    const detail = tid('day-detail');
+    const status = tid('day-status');
+    status.textContent = 'Loading…';
+    detail.replaceChildren();
+    // While the day is being sorted the page follows it.
+    for (;;) {
+      let d;
+      try {
+        d = await api('GET', `/api/days/${id}`);
+      } catch (e) {
+        if (route === state.route) status.textContent = e.message;
+        return;
+      }
+      if (route !== state.route) return;
+      tid('day-title').textContent = d.name;
+      if (state.user.role === 'admin') renderDayAdmin(d);
+      else renderDayMember(d);
+      if (!['queued', 'processing'].includes(d.state)) return;
+      await sleep(2000);
+      if (route !== state.route) return;
+    }
+  }
+
+  const dayFile = (d, file) => d.files_url + file.split('/').map(encodeURIComponent).join('/');
+
+  // ---- a member chooses ----
+
+  function renderDayMember(d) {
+    const status = tid('day-status');
+    const parts = [];
+    for (const p of d.people) {
+      const r = p.result;
+      const sentence = {
+        waiting: 'Your frames are being sorted. Come back when the photographer has finished.',
+        to_choose: `Choose your headshot from your ${r && r.offers.length > 1 ? `${r.offers.length} best frames, best first` : 'best frame'}.`,
+        chosen: `You chose frame ${r ? r.offers.findIndex((o) => o.frame === p.choice) + 1 : ''}${p.chosen_by && p.chosen_by.endsWith('(admin)') ? ' (chosen for you by the photographer)' : ''}. You can still change your mind.`,
+        retake: 'You asked for a retake. The photographer will be in touch.',
+        no_frames: 'No frames of you were found in this shoot. Ask the photographer.',
+      }[p.status] || (r && r.why ? `No headshot could be made: ${r.why}. Ask the photographer for a retake.` : 'No headshot could be made.');
+      status.textContent = sentence;
+      if (!r || !r.offers.length) continue;
+      const list = h('ol', { class: 'offers', testid: 'offers' });
+      r.offers.forEach((o, k) => {
+        const shot = o.headshots[0];
+        const s = {
+          variant: shot.variant, width: shot.width, height: shot.height, url: dayFile(d, shot.file),
+          before_url: shot.before ? dayFile(d, shot.before) : null,
+          compare_name: `Frame ${k + 1}: compare before and after`,
+        };
+        const chosen = p.choice === o.frame;
+        const choose = h('button', {
+          type: 'button', class: chosen ? null : 'primary', testid: 'offer-choose', 'aria-pressed': String(chosen),
+          text: chosen ? 'Chosen ✓' : 'Choose this one',
+        });
+        choose.addEventListener('click', async () => {
+          if (chosen) return;
+          choose.disabled = true;
+          try {
+            await api('POST', `/api/days/${d.id}/people/${encodeURIComponent(p.person)}/choice`, { json: { frame: o.frame } });
+            const fresh = await api('GET', `/api/days/${d.id}`);
+            renderDayMember(fresh);
+            tid('day-status').focus();
+          } catch (e) {
+            tid('day-status').textContent = e.message;
+            choose.disabled = false;
+          }
+        });
+        list.append(h('li', { class: `offer card${chosen ? ' chosen' : ''}`, testid: 'offer', dataset: { frame: o.frame } },
+          h('h2', { text: k === 0 ? 'Frame 1, the best' : `Frame ${k + 1}` }),
+          ...comparison(s, `offer-${d.id}-${k}`),
+          h('p', { class: 'small muted', text: o.why }),
+          h('p', { class: 'small' }, ...o.headshots.map((x, i) => [i ? ' · ' : '',
+            h('a', { href: dayFile(d, x.file), download: '', text: `Download ${x.variant} (${x.width}×${x.height})` })]).flat()),
+          choose));
+      });
+      parts.push(list);
+      const comment = h('textarea', { id: `retake-${d.id}`, rows: '2', testid: 'retake-comment' });
+      const ask = h('button', { type: 'submit', testid: 'retake-ask', text: 'Ask for a retake' });
+      const form = h('form', { class: 'card', testid: 'retake-form' },
+        h('h2', { text: 'None of these?' }),
+        h('label', { for: `retake-${d.id}`, text: 'What should be different (optional)' }),
+        comment, ask);
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        ask.disabled = true;
+        try {
+          await api('POST', `/api/days/${d.id}/people/${encodeURIComponent(p.person)}/retake`, { json: { comment: comment.value } });
+          renderDayMember(await api('GET', `/api/days/${d.id}`));
+          tid('day-status').focus();
+        } catch (e) {
+          tid('day-status').textContent = e.message;
+          ask.disabled = false;
+        }
+      });
+      if (p.status !== 'retake') parts.push(form);
+    }
+    tid('day-detail').replaceChildren(...parts);
+  }
+
+  // ---- the admin follows the roster ----
+
+  /** Deletes a day with its frames, headshots and choices (the accounts stay). */
+  async function deleteDay(d) {
+    if (!window.confirm(`Delete “${d.name}” with all ${d.files} uploaded files, every headshot made of them and everyone’s choices? This cannot be undone.`)) return;
+    try {
+      await api('DELETE', `/api/days/${d.id}`);
+      location.hash = 'days';
+    } catch (e) {
+      tid('day-status').textContent = e.message;
+    }
+  }
+
+  function renderDayAdmin(d) {
+    const status = tid('day-status');
+    const pr = d.progress;
+    status.textContent = pr
+      ? `${pr.stage === 'looking' ? 'Looking at frames' : 'Making headshots'}: ${pr.done} of ${pr.total}.`
+      : `${DAY_STATES[d.state] || d.state}.${d.reason ? ` ${d.reason}` : ''}`;
+    const parts = [];
+
+    // Upload and run.
+    const input = h('input', { id: `day-upload-${d.id}`, class: 'visually-hidden', type: 'file', multiple: '', accept: 'image/*,.zip,application/zip', testid: 'day-upload-input' });
+    const uploadStatus = h('p', { class: 'status', role: 'status', testid: 'day-upload-status', text: `${d.files} ${d.files === 1 ? 'file' : 'files'} uploaded.` });
+    const busy = ['queued', 'processing'].includes(d.state);
+    const run = h('button', { type: 'button', class: 'primary', testid: 'day-run', text: d.summary ? 'Sort again' : 'Sort and pick', disabled: busy || !d.files ? '' : null });
+    input.addEventListener('change', async () => {
+      const files = [...input.files];
+      let added = 0;
+      const skipped = [];
+      for (const [i, f] of files.entries()) {
+        uploadStatus.textContent = `Uploading ${i + 1} of ${files.length}: ${f.name}…`;
+        try {
+          const r = await api('POST', `/api/days/${d.id}/frames`, { body: f, headers: { 'X-Filename': f.name } });
+          added += r.added.length;
+          skipped.push(...r.skipped.map((x) => `${x.name} (${x.reason})`));
+        } catch (e) {
+          skipped.push(`${f.name} (${e.message})`);
+        }
+      }
+      input.value = '';
+      const fresh = await api('GET', `/api/days/${d.id}`);
+      renderDayAdmin(fresh);
+      tid('day-upload-status').textContent = `${added} ${added === 1 ? 'file' : 'files'} added; ${fresh.files} uploaded in all.`
+        + (skipped.length ? ` Left out: ${skipped.join('; ')}.` : '');
+    });
+    run.addEventListener('click', async () => {
+      run.disabled = true;
+      try {
+        await api('POST', `/api/days/${d.id}/process`);
+        viewDay(d.id);
+      } catch (e) {
+        status.textContent = e.message;
+        run.disabled = false;
+      }
+    });
+    parts.push(h('div', { class: 'card day-shoot', testid: 'day-shoot' },
+      h('h2', { text: 'The shoot' }),
+      h('p', { class: 'muted small', text: 'Upload every frame of the day (photos, or ZIP files of them) with the roster’s reference photos, then sort: each frame goes to its person by shoot card and face, and each person gets their best frames as finished headshots.' }),
+      h('div', { class: 'row' },
+        input, h('label', { for: input.id, class: 'button', testid: 'day-upload-label', text: 'Add frames or a ZIP…' }),
+        run,
+        h('a', { class: 'button', href: `/api/days/${d.id}/export.zip`, download: '', testid: 'day-export', text: 'Export chosen headshots (ZIP)' }),
+        h('button', { type: 'button', class: 'danger', testid: 'day-delete', text: 'Delete this day…', disabled: busy ? '' : null, onclick: () => deleteDay(d) })),
+      uploadStatus));
+
+    // Where everyone stands.
+    const c = d.counts || {};
+    const n = (k) => c[k] || 0;
+    const missing = n('no_frames');
+    const open = n('to_choose');
+    parts.push(h('p', { testid: 'day-progress-sentence' },
+      `${d.people.length} on the roster: ${n('chosen')} chose, ${open} still to choose, ${n('retake')} asked for a retake, `
+      + `${missing} without frames` + (n('unusable') + n('review') + n('failed') ? `, ${n('unusable') + n('review') + n('failed')} need a look` : '') + '.'));
+    const rows = d.people.map((p) => {
+      const offers = (p.result && p.result.offers) || [];
+      const select = h('select', { 'aria-label': `Frame for ${p.name}`, testid: 'override-select' },
+        ...offers.map((o, k) => h('option', { value: o.frame, text: `${k + 1}: ${o.frame}`, selected: o.frame === p.choice ? '' : null })));
+      const set = h('button', { type: 'button', testid: 'override-set', text: 'Choose for them', 'aria-label': `Choose for them: ${p.name}` });
+      set.addEventListener('click', async () => {
+        set.disabled = true;
+        try {
+          await api('POST', `/api/days/${d.id}/people/${encodeURIComponent(p.person)}/choice`, { json: { frame: select.value } });
+          renderDayAdmin(await api('GET', `/api/days/${d.id}`));
+        } catch (e) {
+          status.textContent = e.message;
+          set.disabled = false;
+        }
+      });
+      const why = p.result && p.result.why ? p.result.why : '';
+      return h('tr', { testid: 'day-person', dataset: { person: p.person, status: p.status } },
+        h('th', { scope: 'row' }, h('div', { text: p.name }), h('div', { class: 'small muted', text: [p.person, p.team, p.email].filter(Boolean).join(' · ') })),
+        h('td', {}, h('span', { class: 'badge', dataset: { status: p.status }, text: PERSON_STATUS[p.status] || p.status }),
+          why ? h('div', { class: 'small muted', text: why }) : null,
+          p.retake != null ? h('div', { class: 'small', text: `Retake asked${p.retake ? `: “${p.retake}”` : ''}` }) : null),
+        h('td', { class: 'thumbs' }, ...offers.map((o, k) => h('img', {
+          src: dayFile(d, o.thumb), alt: `Frame ${k + 1} of ${p.name}: ${o.frame}${o.frame === p.choice ? ' (chosen)' : ''}`,
+          class: o.frame === p.choice ? 'chosen' : null, loading: 'lazy',
+        }))),
+        h('td', {},
+          p.choice ? h('div', { text: `${p.choice}${p.chosen_by ? ` (by ${p.chosen_by})` : ''}` }) : null,
+          offers.length ? h('div', { class: 'row nowrap override' }, select, set) : null));
+    });
+    parts.push(h('div', { class: 'table-wrap' }, h('table', { testid: 'day-people' },
+      h('caption', { class: 'visually-hidden', text: 'Everyone on the roster and where they stand' }),
+      h('thead', {}, h('tr', {}, ...['Person', 'Status', 'Offered frames', 'Choice'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', {}, ...rows))));
+
+    // What the sort found beyond the roster.
+    const sum = d.summary;
+    if (sum) {
+      const seen = (title, testid, frames) => (frames.length ? h('details', { class: 'findings', testid },
+        h('summary', { text: `${title}: ${frames.length}` }),
+        h('ul', { class: 'frame-notes' }, ...frames.map((f) => h('li', {},
+          f.thumb && testid === 'day-review' ? h('img', { src: dayFile(d, f.thumb), alt: `Frame ${f.frame}`, loading: 'lazy' }) : null,
+          h('strong', { text: f.frame }), `: ${f.reason}`)))) : null);
+      parts.push(h('p', { class: 'small muted', text: `${sum.frames} frames sorted in ${Math.round(sum.seconds)} s, ${sum.cards} shoot cards seen.` }));
+      parts.push(seen('Frames to review', 'day-review', sum.review));
+      parts.push(seen('Unreadable files', 'day-unreadable', sum.unreadable));
+      if (sum.walkins.length) {
+        parts.push(h('details', { class: 'findings', testid: 'day-walkins' },
+          h('summary', { text: `People not on the roster: ${sum.walkins.length}` }),
+          h('ul', {}, ...sum.walkins.map((w) => h('li', { text: `${w.id}: ${w.frames} ${w.frames === 1 ? 'frame' : 'frames'}` })))));
+      }
+    }
+    tid('day-detail').replaceChildren(...parts.filter(Boolean));
+  }
 
   // ------------------------------------------------------------------------------------------
   // Start
