@@ -4,8 +4,8 @@
 Every photo of the evaluation set (CACHE/photos.json, made by fetch.py) becomes one frame of a
 single shoot: copied into CACHE/runs/grouping/shoot/ under a neutral name (frame-NNN.<ext>, in an
 order shuffled with a fixed seed), so that neither names nor order say who is in them. The roster
-holds one made-up person without a reference photo (`trueshot session` refuses an empty roster), so
-every face is grouped by identity alone into `unknown-N` groups. Then
+holds two made-up people without reference photos (`trueshot session` refuses an empty roster, and
+takes a roster of one to be a single client), so every face is grouped by identity alone into `unknown-N` groups. Then
 
     trueshot session SHOOT --roster ROSTER --out CACHE/runs/grouping/out --jobs 2 --picks 1
 
@@ -51,7 +51,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-DUMMY_ID = "nobody-0"  # the one roster person: no reference photo, so no group can be theirs
+# The roster: two made-up people without reference photos, so no group can be theirs (a roster
+# of one would be a photographer's single client, whom trueshot takes to be the largest group).
+DUMMY_IDS = ("nobody-0", "nobody-1")
 SAME = 0.5  # trueshot's cut (crates/session/src/assign.rs), only to read the review reasons
 SKIN = ["skin:light", "skin:intermediate", "skin:brown-dark"]
 
@@ -108,7 +110,7 @@ def prepare(photos, work, seed):
         json.dump(frames, fh, indent=1)
     os.replace(old + ".part", old)
     with open(os.path.join(work, "roster.csv"), "w") as fh:
-        fh.write(f"id,name\n{DUMMY_ID},Nobody\n")
+        fh.write("id,name\n" + "".join(f"{d},Nobody {k}\n" for k, d in enumerate(DUMMY_IDS)))
     return frames
 
 
