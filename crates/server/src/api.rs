@@ -22,7 +22,9 @@ use axum::routing::get;
 use axum::{middleware, Json, Router};
 use serde::Deserialize;
 use tower_http::map_request_body::MapRequestBodyLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use tower_http::trace::TraceLayer;
 use trueshot_codec::{decode_bytes_reduced, Limits, SourceFormat};
 use trueshot_pipeline::report::{FaceReport, FindingReport};
 use trueshot_pipeline::Report;
@@ -73,6 +75,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/invite/{token}", get(page_index))
         .route("/app.js", get(page_js))
         .route("/app.css", get(page_css))
+        .route("/healthz", get(crate::ops::healthz))
+        .route("/readyz", get(crate::ops::readyz))
         // A file may sit in a subfolder (`thumbs/…`): a wildcard, which `routes!` cannot
         // document, so it is declared in [`ApiDoc`] and routed here.
         .route("/api/photos/{id}/files/{*file}", get(photo_file))
@@ -95,7 +99,26 @@ pub fn router(app: Arc<App>) -> Router {
         ))
         .layer(middleware::map_response(timed_out))
         .layer(middleware::map_response(security_headers))
+        // Every request gets an id (the client's X-Request-Id, or a new UUID), answered in the
+        // response and named by every log line written while it is handled.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(request_span))
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
         .with_state(app)
+}
+
+/// The log span of a request: its id, method and path (never the query, which may hold a
+/// token).
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!("request", id, method = %req.method(), path = req.uri().path())
 }
 
 /// The API's routes and their OpenAPI operations, from one table: a route cannot be added
@@ -133,6 +156,7 @@ fn api_routes(max_body: usize) -> OpenApiRouter<Arc<App>> {
         .routes(routes!(days_api::choose))
         .routes(routes!(days_api::retake))
         .routes(routes!(days_api::export_day))
+        .routes(routes!(crate::ops::metrics))
 }
 
 /// The OpenAPI document of this service, generated from its handlers.
@@ -1011,6 +1035,7 @@ async fn upload(
         .take(&quota, app.config.uploads)
         .map_err(|s| ApiError::too_many(s, "uploads"))?;
     let stored = store_upload(&app, &caller, &headers, body).await;
+    app.metrics.upload("photo", stored.is_ok(), 1);
     if stored.is_err() {
         // Nothing was stored (an unreadable or oversized file, a full disk): the member may
         // retry with another file without losing one of their uploads for the hour.

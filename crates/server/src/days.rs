@@ -488,8 +488,9 @@ pub fn shoot_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     files
 }
 
-/// Runs a claimed day through the session and records the outcome.
-pub fn process(app: &App, day: &Day) {
+/// Runs a claimed day through the session and records the outcome: `ready` or `error`, and
+/// whether an error was the machine's fault.
+pub fn process(app: &App, day: &Day) -> (&'static str, bool) {
     let _span = tracing::info_span!("day", id = day.id).entered();
     let started = std::time::Instant::now();
     let dir = app.day_dir(day.id);
@@ -509,6 +510,9 @@ pub fn process(app: &App, day: &Day) {
             Err(crate::worker::MACHINE_FAULT_DAY.to_string())
         }
     };
+    let machine = outcome
+        .as_ref()
+        .is_err_and(|e| e == crate::worker::MACHINE_FAULT_DAY);
     if let Err(e) = crate::worker::sync_tree(&out) {
         tracing::warn!("cannot flush {}: {e}", out.display());
     }
@@ -532,6 +536,7 @@ pub fn process(app: &App, day: &Day) {
         Ok(false) => tracing::warn!("day {} was no longer being processed", day.id),
         Err(e) => tracing::error!("cannot record day {}: {e}", day.id),
     }
+    (if outcome.is_ok() { "ready" } else { "error" }, machine)
 }
 
 /// The session on the day's folder: every frame looked at, the picks made.

@@ -458,6 +458,13 @@ pub async fn add_frames(
     };
     let _ = std::fs::remove_file(&incoming);
     let added = result?;
+    app.metrics.upload("frame", true, added.added.len() as u64);
+    let refused = added
+        .skipped
+        .iter()
+        .filter(|s| s.reason != "already uploaded")
+        .count();
+    app.metrics.upload("frame", false, refused as u64);
     tracing::info!(
         "{} added {} files to headshot day {} ({} skipped)",
         caller.user.email,

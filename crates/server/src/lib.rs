@@ -21,6 +21,7 @@ pub mod days;
 pub mod days_api;
 pub mod db;
 pub mod export;
+pub mod ops;
 pub mod queue;
 pub mod views;
 pub mod worker;
@@ -97,6 +98,8 @@ pub struct App {
     /// runs at most this many at a time: a flood of requests waits instead of exhausting the
     /// memory (argon2 takes 19 MiB, a decode up to hundreds).
     work: tokio::sync::Semaphore,
+    /// Prometheus metrics (`/metrics`).
+    pub metrics: ops::Metrics,
     /// Headshot days being run: (stage, done, total), for the admin's progress bar.
     pub day_progress: Mutex<std::collections::HashMap<i64, (&'static str, usize, usize)>>,
     /// Wakes idle workers when a photo is queued.
@@ -164,6 +167,7 @@ impl App {
                 updated_by,
             })),
             day_progress: Mutex::default(),
+            metrics: ops::Metrics::default(),
             wake: (Mutex::new(0), Condvar::new()),
             guide_change: Mutex::new(()),
             work: tokio::sync::Semaphore::new(

@@ -48,6 +48,10 @@ pub trait Queue: Send + Sync {
         people: &[PersonFinished],
     ) -> Result<bool, QueueError>;
 
+    /// Jobs waiting, by kind (`photo`, `day`): the metrics' queue depth, and the readiness
+    /// probe's proof that the queue answers.
+    fn depth(&self) -> Result<Vec<(&'static str, i64)>, QueueError>;
+
     /// Puts the photos and days that were being made when the server stopped back in the queue
     /// (except one that stopped it three times in a row); how many.
     fn requeue(&self) -> Result<usize, QueueError>;
@@ -85,6 +89,18 @@ impl Queue for Db {
             done.advice,
             done.report,
         )?)
+    }
+
+    fn depth(&self) -> Result<Vec<(&'static str, i64)>, QueueError> {
+        let c = self.lock();
+        let count = |table: &str| -> rusqlite::Result<i64> {
+            c.query_row(
+                &format!("SELECT count(*) FROM {table} WHERE state = 'queued'"),
+                [],
+                |r| r.get(0),
+            )
+        };
+        Ok(vec![("photo", count("photos")?), ("day", count("days")?)])
     }
 
     fn requeue(&self) -> Result<usize, QueueError> {

@@ -38,6 +38,7 @@ A request body that sends nothing for 30 s is dropped, and a request is answered
         (name = "guideline", description = "The company's headshot guideline"),
         (name = "photos", description = "Uploads, headshots, reviews and the live check"),
         (name = "days", description = "Headshot days: a roster, a shoot, each person's best frames, their choice"),
+        (name = "operations", description = "Metrics for monitoring (also /healthz and /readyz, which need no sign-in)"),
     )
 )]
 pub struct ApiDoc;

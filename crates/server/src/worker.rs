@@ -10,6 +10,7 @@ use trueshot_guide::Status;
 use trueshot_pipeline::report::{FindingReport, VariantStatus};
 use trueshot_pipeline::{PhotoStatus, Report};
 
+use crate::queue::Job;
 use crate::App;
 
 pub fn spawn(app: Arc<App>, n: usize) -> Vec<std::thread::JoinHandle<()>> {
@@ -29,8 +30,25 @@ fn work(app: &App) {
     let mut seen = 0;
     while !app.stopping() {
         match app.queue.claim() {
-            Ok(Some(crate::queue::Job::Photo(photo))) => process(app, &photo),
-            Ok(Some(crate::queue::Job::Day(day))) => crate::days::process(app, &day),
+            Ok(Some(job)) => {
+                let kind = match job {
+                    Job::Photo(_) => "photo",
+                    Job::Day(_) => "day",
+                };
+                let flight = app
+                    .metrics
+                    .in_flight
+                    .get_or_create(&crate::ops::Kind { kind });
+                flight.inc();
+                let started = std::time::Instant::now();
+                let (outcome, machine) = match &job {
+                    Job::Photo(photo) => process(app, photo),
+                    Job::Day(day) => crate::days::process(app, day),
+                };
+                flight.dec();
+                let secs = started.elapsed().as_secs_f64();
+                app.metrics.finished(kind, outcome, machine, secs);
+            }
             Ok(None) => app.wait(&mut seen),
             Err(e) => {
                 tracing::error!("cannot read the queue: {e}");
@@ -54,7 +72,9 @@ pub fn stem(name: &str) -> String {
     }
 }
 
-fn process(app: &App, photo: &crate::db::Photo) {
+/// Makes one photo's headshots and records them; its outcome (`ready`, `refused`, `error`) and
+/// whether an error was the machine's fault.
+fn process(app: &App, photo: &crate::db::Photo) -> (&'static str, bool) {
     let _span = tracing::info_span!("photo", id = photo.id).entered();
     let dir = app.photo_dir(photo.id);
     // Messages name the photo as `original.EXT`, never by the server's folders.
@@ -109,6 +129,7 @@ fn process(app: &App, photo: &crate::db::Photo) {
         }
         Err(e) => tracing::error!("cannot record photo {}: {e}", photo.id),
     }
+    (state, machine_fault)
 }
 
 /// What a member reads when a photo could not be made for a reason of the server's own.

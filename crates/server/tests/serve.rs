@@ -1631,3 +1631,111 @@ async fn stalled_uploads_and_slow_requests_time_out() {
         assert!(s.app.db.photos(None).unwrap().is_empty());
     }
 }
+
+/// The value of a metric line `name{labels} value` in Prometheus' text format (0 when absent).
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_metrics_and_request_ids_for_operators() {
+    let s = Service::new("ops", Config::default());
+    s.user("admin@example.com", Role::Admin);
+    s.user("jane@example.com", Role::Member);
+    let jane = s.login("jane@example.com").await;
+    let admin = s.login("admin@example.com").await;
+
+    // Liveness and readiness need no sign-in (a load balancer asks them).
+    let r = s
+        .call(&Who::Anonymous, Method::GET, "/healthz", Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = s
+        .call(&Who::Anonymous, Method::GET, "/readyz", Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["ready"], true);
+
+    // Every answer carries a request id: the client's own, or a new one.
+    let id = r.headers["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let req = Request::builder()
+        .uri("/api/me")
+        .header("x-request-id", "support-ticket-4711")
+        .body(Body::empty())
+        .unwrap();
+    let res = s.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.headers()["x-request-id"], "support-ticket-4711");
+
+    // Metrics are for an admin (a scraper sends an admin's API token), never for a member.
+    let r = s.call(&jane, Method::GET, "/metrics", Payload::None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = s
+        .call(&Who::Anonymous, Method::GET, "/metrics", Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = s
+        .call(
+            &admin,
+            Method::POST,
+            "/api/tokens",
+            Payload::Json(json!({"name": "prometheus"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+    let scraper = Who::Token(r.json["token"].as_str().unwrap().to_string());
+
+    // One photo made, one refused upload: the counters and the latency histogram say so.
+    let up = s.upload(&jane, "photos/samples/obama.jpg").await;
+    assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.json);
+    let bad = s
+        .call(
+            &jane,
+            Method::POST,
+            "/api/photos",
+            Payload::Photo(b"not a photo at all".to_vec(), "notes.jpg"),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let p = s.processed(&jane, up.json["id"].as_i64().unwrap()).await;
+    assert_eq!(p["status"], "ready", "{p}");
+    let r = s
+        .call(&scraper, Method::GET, "/metrics", Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = String::from_utf8(r.bytes).unwrap();
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    for (series, want) in [
+        (r#"trueshot_queue_depth{kind="photo"}"#, 0.0),
+        (r#"trueshot_queue_depth{kind="day"}"#, 0.0),
+        (r#"trueshot_jobs_in_flight{kind="photo"}"#, 0.0),
+        (r#"trueshot_jobs_total{kind="photo",outcome="ready"}"#, 1.0),
+        (r#"trueshot_job_seconds_count{kind="photo"}"#, 1.0),
+        (
+            r#"trueshot_uploads_total{kind="photo",result="accepted"}"#,
+            1.0,
+        ),
+        (
+            r#"trueshot_uploads_total{kind="photo",result="refused"}"#,
+            1.0,
+        ),
+    ] {
+        assert_eq!(metric(&text, series), want, "{series} in\n{text}");
+    }
+    assert!(
+        text.contains(r#"trueshot_queue_depth{kind="photo"}"#),
+        "the queue depth is always there: {text}"
+    );
+    let secs = metric(&text, r#"trueshot_job_seconds_sum{kind="photo"}"#);
+    assert!(secs > 0.1 && secs < 120.0, "{secs}");
+
+    // A stopping server is no longer ready: the load balancer sends no new work.
+    s.app.shutdown();
+    let r = s
+        .call(&Who::Anonymous, Method::GET, "/readyz", Payload::None)
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.json);
+    assert_eq!(r.json["reason"], "the server is stopping");
+}
