@@ -21,6 +21,7 @@ pub mod days;
 pub mod days_api;
 pub mod db;
 pub mod export;
+pub mod jetstream;
 pub mod ops;
 pub mod queue;
 pub mod views;
