@@ -15,7 +15,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::{Db, NOW};
+use crate::db::{claim_oldest, requeue, Db, NOW};
 use crate::App;
 
 /// A headshot day.
@@ -284,18 +284,7 @@ impl Db {
     /// Takes the oldest queued day, if any.
     pub fn claim_day(&self) -> rusqlite::Result<Option<Day>> {
         let c = self.lock();
-        let id: Option<i64> = c
-            .query_row(
-                &format!(
-                    "UPDATE days SET state = 'processing', attempts = attempts + 1, updated = {NOW} \
-                     WHERE id = (SELECT id FROM days WHERE state = 'queued' ORDER BY id LIMIT 1) \
-                     RETURNING id"
-                ),
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match id {
+        match claim_oldest(&c, "days")? {
             Some(id) => c
                 .query_row(
                     &format!("SELECT {DAY_COLUMNS} FROM days WHERE id = ?1"),
@@ -344,12 +333,12 @@ impl Db {
             };
             let keep = choice.is_some_and(|c| p.offered.contains(&c));
             // New frames offered (after a retake, say): the person is asked to choose again.
-            let before: Vec<String> = old
+            let before: std::collections::BTreeSet<String> = old
                 .as_deref()
                 .and_then(|r| serde_json::from_str::<PersonResult>(r).ok())
                 .map(|r| r.offers.into_iter().map(|o| o.frame).collect())
                 .unwrap_or_default();
-            let same_offers = before == p.offered;
+            let same_offers = before == p.offered.iter().cloned().collect();
             tx.execute(
                 "UPDATE day_people SET result = ?3, \
                  choice = CASE WHEN ?4 THEN choice END, \
@@ -368,20 +357,7 @@ impl Db {
     /// Days a killed server was running go back in the queue (a day that stopped it three
     /// times in a row is set aside); how many.
     pub fn requeue_days(&self) -> rusqlite::Result<usize> {
-        let c = self.lock();
-        c.execute(
-            &format!(
-                "UPDATE days SET state = 'error', reason = 'processing this day stopped the server three times', \
-                 updated = {NOW} WHERE state = 'processing' AND attempts >= 3"
-            ),
-            [],
-        )?;
-        c.execute(
-            &format!(
-                "UPDATE days SET state = 'queued', updated = {NOW} WHERE state = 'processing'"
-            ),
-            [],
-        )
+        requeue(&self.lock(), "days", "day")
     }
 
     /// Deletes a day's rows unless it is being run; false when there is no such day or it is
@@ -778,13 +754,13 @@ mod tests {
         };
         assert_eq!(progress_status(&get("ann")), "chosen");
         assert_eq!(progress_status(&get("bob")), "retake");
-        // The same offers: the choice and the retake request stand.
+        // The same offers (in another order): the choice and the retake request stand.
         rerun(
             &db,
             id,
             &[
                 finished("ann", &["a1", "a2"]),
-                finished("bob", &["b1", "b2"]),
+                finished("bob", &["b2", "b1"]),
             ],
         );
         assert_eq!(get("ann").choice.as_deref(), Some("a2"));

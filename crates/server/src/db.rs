@@ -530,37 +530,13 @@ impl Db {
     /// working on at three crashes in a row: such a photo (one that exhausts the memory, say)
     /// would otherwise bring every restart down again.
     pub fn requeue_interrupted(&self) -> rusqlite::Result<usize> {
-        let c = self.lock();
-        c.execute(
-            &format!(
-                "UPDATE photos SET state = 'error', reason = 'processing this photo stopped the server three times', \
-                 updated = {NOW} WHERE state = 'processing' AND attempts >= 3"
-            ),
-            [],
-        )?;
-        c.execute(
-            &format!(
-                "UPDATE photos SET state = 'queued', updated = {NOW} WHERE state = 'processing'"
-            ),
-            [],
-        )
+        requeue(&self.lock(), "photos", "photo")
     }
 
     /// Takes the oldest queued photo for processing, if any.
     pub fn claim_next(&self) -> rusqlite::Result<Option<Photo>> {
         let c = self.lock();
-        let id: Option<i64> = c
-            .query_row(
-                &format!(
-                    "UPDATE photos SET state = 'processing', attempts = attempts + 1, updated = {NOW} \
-                     WHERE id = (SELECT id FROM photos WHERE state = 'queued' ORDER BY id LIMIT 1) \
-                     RETURNING id"
-                ),
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match id {
+        match claim_oldest(&c, "photos")? {
             Some(id) => photo_by_id(&c, id),
             None => Ok(None),
         }
@@ -649,6 +625,39 @@ impl Db {
             [sha256],
         )
     }
+}
+
+/// Takes the oldest queued row of a queue table (`photos` or `days`) for processing, counting
+/// the attempt; its id.
+pub(crate) fn claim_oldest(c: &Connection, table: &str) -> rusqlite::Result<Option<i64>> {
+    c.query_row(
+        &format!(
+            "UPDATE {table} SET state = 'processing', attempts = attempts + 1, updated = {NOW} \
+             WHERE id = (SELECT id FROM {table} WHERE state = 'queued' ORDER BY id LIMIT 1) \
+             RETURNING id"
+        ),
+        [],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// Puts the rows of a queue table left in `processing` by a killed server back in the queue,
+/// except those it was working on at three crashes in a row (set aside as errors, naming the
+/// `what`); how many.
+pub(crate) fn requeue(c: &Connection, table: &str, what: &str) -> rusqlite::Result<usize> {
+    c.execute(
+        &format!(
+            "UPDATE {table} SET state = 'error', \
+             reason = 'processing this {what} stopped the server three times', \
+             updated = {NOW} WHERE state = 'processing' AND attempts >= 3"
+        ),
+        [],
+    )?;
+    c.execute(
+        &format!("UPDATE {table} SET state = 'queued', updated = {NOW} WHERE state = 'processing'"),
+        [],
+    )
 }
 
 fn photo_by_id(c: &Connection, id: i64) -> rusqlite::Result<Option<Photo>> {

@@ -8,7 +8,9 @@
 //!   job delivered again to another worker. Recording an outcome is idempotent on the database's
 //!   side (it names the attempt), so a job delivered twice is recorded once.
 //! - **Bounded**: a job that keeps failing is delivered at most `max_deliver` times, then moved to
-//!   the dead-letter stream with the reason, and taken off the queue.
+//!   the dead-letter stream with the reason, and taken off the queue. The bound is kept here, not
+//!   by the server's own `max_deliver` (which would strand the job if the move failed): a job
+//!   delivered more often than that (its workers died each time) is moved on delivery.
 //! - **No duplicates on resubmission**: a publish carries `Nats-Msg-Id` (`kind-id-generation`),
 //!   so a server that retries a publish after a lost answer does not queue the job twice.
 
@@ -106,6 +108,7 @@ impl JobQueue {
             retention: RetentionPolicy::Limits,
             storage: StorageType::File,
             num_replicas: config.replicas,
+            duplicate_window: Duration::from_secs(120),
             ..StreamConfig::default()
         })
         .await
@@ -117,7 +120,8 @@ impl JobQueue {
                     durable_name: Some(CONSUMER.into()),
                     ack_policy: AckPolicy::Explicit,
                     ack_wait: config.ack_wait,
-                    max_deliver: config.max_deliver,
+                    // Unlimited on the server: `next` and `failed` keep the bound.
+                    max_deliver: -1,
                     ..PullConfig::default()
                 },
             )
@@ -167,43 +171,51 @@ impl JobQueue {
         };
         let message = message.map_err(|e| err("cannot fetch a job", e))?;
         let delivered = message.info().map_err(|e| err("job", e))?.delivered;
-        match serde_json::from_slice::<JobRef>(&message.payload) {
-            Ok(job) => Ok(Some(Delivery {
-                job,
-                delivered,
-                message,
-            })),
+        let job = match serde_json::from_slice::<JobRef>(&message.payload) {
+            Ok(job) => job,
             Err(e) => {
                 // Not a job of ours: set aside with why, never delivered again.
                 let reason = format!("not a job: {e}");
                 self.bury(&message, &reason).await?;
-                Err(err("a message on the job stream", reason))
+                return Err(err("a message on the job stream", reason));
             }
+        };
+        if delivered > self.config.max_deliver {
+            // Every worker that took it stopped without an outcome (it may be what stops them).
+            let reason = format!(
+                "delivered {delivered} times and never finished: the workers stopped each time"
+            );
+            tracing::error!("{} {}: {reason}", job.kind, job.id);
+            self.bury(&message, &reason).await?;
+            return Ok(None);
         }
+        Ok(Some(Delivery {
+            job,
+            delivered,
+            message,
+        }))
     }
 
-    /// Jobs waiting to be delivered (the metrics' queue depth).
+    /// Jobs on the queue, waiting or being worked on (the metrics' queue depth). Read from the
+    /// stream's leader, which has every job whose publish was answered.
     pub async fn depth(&self) -> Result<u64, QueueError> {
-        let info = self
-            .consumer
-            .clone()
-            .info()
-            .await
-            .map_err(|e| err("cannot read the queue", e))?
-            .clone();
-        Ok(info.num_pending + info.num_ack_pending as u64)
+        self.messages(JOBS_STREAM).await
     }
 
     /// Jobs in the dead letters.
     pub async fn dead(&self) -> Result<u64, QueueError> {
+        self.messages(DEAD_STREAM).await
+    }
+
+    async fn messages(&self, stream: &str) -> Result<u64, QueueError> {
         let info = self
             .js
-            .get_stream(DEAD_STREAM)
+            .get_stream(stream)
             .await
-            .map_err(|e| err("cannot read the dead letters", e))?
+            .map_err(|e| err("cannot read the queue", e))?
             .get_info()
             .await
-            .map_err(|e| err("cannot read the dead letters", e))?;
+            .map_err(|e| err("cannot read the queue", e))?;
         Ok(info.state.messages)
     }
 
@@ -214,6 +226,9 @@ impl JobQueue {
     ) -> Result<(), QueueError> {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Trueshot-Reason", reason);
+        // Moved once even if the job comes again because its removal below was lost.
+        let sequence = message.info().map_or(0, |i| i.stream_sequence);
+        headers.insert("Nats-Msg-Id", format!("dead-{sequence}").as_str());
         let kind = message.subject.split('.').next_back().unwrap_or("unknown");
         self.js
             .publish_with_headers(
@@ -246,7 +261,13 @@ impl JobQueue {
                 delivery.job.id,
                 delivery.delivered
             );
-            self.bury(&delivery.message, reason).await
+            let buried = self.bury(&delivery.message, reason).await;
+            if buried.is_err() {
+                // The move failed (a node going away): the job comes once more, and `next`
+                // moves it then.
+                let _ = delivery.message.ack_with(AckKind::Nak(Some(delay))).await;
+            }
+            buried
         } else {
             delivery
                 .message

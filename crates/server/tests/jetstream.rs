@@ -284,7 +284,7 @@ async fn every_job_is_done_though_a_worker_dies_and_a_node_restarts() {
     );
     assert_eq!(
         l.poison, config.max_deliver,
-        "the failing job was tried max_deliver times"
+        "the failing job was tried max_deliver times, no more"
     );
     assert_eq!(dead, 1, "the failing job is in the dead letters");
     assert_eq!(depth, 0, "nothing is left in the queue");
