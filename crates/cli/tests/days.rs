@@ -378,6 +378,13 @@ fn a_headshot_day_on_the_server_from_roster_to_export() {
     let counts = &day["counts"];
     assert_eq!(counts["to_choose"], 4, "{counts}");
     assert_eq!(counts["no_frames"], 1, "{counts}");
+    // The list of days is brief: where the roster stands, not everyone's frames.
+    let r = send(base, Some(&admin), "GET", "/api/days", Body::None);
+    let listed = &r.json[0];
+    assert_eq!(listed["roster"], 5, "{listed}");
+    assert_eq!(listed["people"], json!([]), "{listed}");
+    assert_eq!(listed["counts"]["to_choose"], 4, "{listed}");
+    assert!(listed.get("summary").is_none(), "{listed}");
 
     // ---- each person sees only their own frames ----
     let barack = accept_invite(base, &invites["e-001"]);

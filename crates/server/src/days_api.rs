@@ -76,6 +76,10 @@ pub struct DayView {
     pub summary: Option<DaySummary>,
     /// The run in progress.
     pub progress: Option<DayProgress>,
+    /// People on the roster the caller sees (all of them for an admin).
+    pub roster: usize,
+    /// The roster's people: the member's own entry; every person for an admin (none in the
+    /// list of days, where `counts` says where they stand).
     pub people: Vec<DayPersonView>,
     /// Prefix of the day's files (`/api/days/ID/files/`): a name in an offer or frame follows it.
     pub files_url: String,
@@ -192,13 +196,16 @@ fn count_files(dir: &Path) -> usize {
     crate::days::shoot_files(dir).len()
 }
 
-fn day_view(app: &App, caller: &Caller, day: &Day) -> Result<DayView, ApiError> {
+/// A day as the caller may see it. `brief` (the list of days): an admin gets the roster's
+/// counts without its people and findings, which a large day would make heavy.
+fn day_view(app: &App, caller: &Caller, day: &Day, brief: bool) -> Result<DayView, ApiError> {
     let admin = caller.is_admin();
     let people = app
         .db
         .day_people(day.id, (!admin).then_some(caller.user.id))
         .map_err(ApiError::internal)?;
-    let people: Vec<DayPersonView> = people.iter().map(DayPersonView::new).collect();
+    let mut people: Vec<DayPersonView> = people.iter().map(DayPersonView::new).collect();
+    let roster = people.len();
     let progress = app
         .day_progress
         .lock()
@@ -216,6 +223,9 @@ fn day_view(app: &App, caller: &Caller, day: &Day) -> Result<DayView, ApiError> 
         }
         counts
     });
+    if admin && brief {
+        people.clear();
+    }
     Ok(DayView {
         id: day.id,
         name: day.name.clone(),
@@ -227,12 +237,13 @@ fn day_view(app: &App, caller: &Caller, day: &Day) -> Result<DayView, ApiError> 
         created_by: admin.then(|| day.created_by.clone()),
         files: admin.then(|| count_files(&shoot_dir(app, day.id))),
         counts,
-        summary: if admin {
+        summary: if admin && !brief {
             DaySummary::parse(day.summary.as_deref())
         } else {
             None
         },
         progress,
+        roster,
         people,
         files_url: format!("/api/days/{}/files/", day.id),
     })
@@ -256,8 +267,10 @@ pub async fn list_days(
         .db
         .days((!caller.is_admin()).then_some(caller.user.id))
         .map_err(ApiError::internal)?;
-    let views: Result<Vec<DayView>, ApiError> =
-        days.iter().map(|d| day_view(&app, &caller, d)).collect();
+    let views: Result<Vec<DayView>, ApiError> = days
+        .iter()
+        .map(|d| day_view(&app, &caller, d, true))
+        .collect();
     Ok(Json(views?))
 }
 
@@ -384,7 +397,7 @@ pub async fn create_day(
     Ok((
         StatusCode::CREATED,
         Json(CreatedDay {
-            day: day_view(&app, &caller, &day)?,
+            day: day_view(&app, &caller, &day, false)?,
             invites,
         }),
     ))
@@ -407,7 +420,7 @@ pub async fn get_day(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Json<DayView>, ApiError> {
     let day = visible_day(&app, &caller, &id)?;
-    Ok(Json(day_view(&app, &caller, &day)?))
+    Ok(Json(day_view(&app, &caller, &day, false)?))
 }
 
 /// Adds frames to a day (admin): one photo, or a ZIP of many (folders inside are flattened;
@@ -705,7 +718,10 @@ pub async fn process_day(
     }
     app.notify();
     let day = visible_day(&app, &caller, &id)?;
-    Ok((StatusCode::ACCEPTED, Json(day_view(&app, &caller, &day)?)))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(day_view(&app, &caller, &day, false)?),
+    ))
 }
 
 /// Deletes a day with every frame, headshot and choice of it (admin); not while it is being

@@ -1375,7 +1375,7 @@
         return h('li', { testid: 'day-item', dataset: { dayId: String(d.id), status: mine ? mine.status : d.state } },
           h('div', { class: 'grow' },
             h('div', { class: 'name', text: d.name }),
-            h('div', { class: 'small muted', text: admin ? `${d.people.length} on the roster · ${counts}` : when(d.created) })),
+            h('div', { class: 'small muted', text: admin ? `${d.roster} on the roster · ${counts}` : when(d.created) })),
           h('span', { class: 'badge', text: label }),
           h('a', { href: `#day/${d.id}`, 'aria-label': `Open ${d.name}`, text: 'Open' }));
       }));
