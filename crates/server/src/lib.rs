@@ -23,6 +23,7 @@ pub mod db;
 pub mod export;
 pub mod jetstream;
 pub mod ops;
+pub mod pg;
 pub mod queue;
 pub mod views;
 pub mod worker;
