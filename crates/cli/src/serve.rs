@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use trueshot_pipeline::Engine;
 use trueshot_server::db::{Db, Role};
+use trueshot_server::store::Store;
 use trueshot_server::{api, auth, App, Config};
 
 #[derive(Args)]
@@ -16,6 +17,8 @@ pub struct ServeArgs {
     addr: String,
     #[command(flatten)]
     data: DataArg,
+    #[command(flatten)]
+    database: DatabaseArg,
     /// Photos processed at once [default: one less than the CPU cores, at least 1, so that live
     /// checks stay fast].
     #[arg(long, value_name = "N")]
@@ -58,6 +61,37 @@ impl DataArg {
     }
 }
 
+#[derive(Args, Clone)]
+pub struct DatabaseArg {
+    /// Keep the state (accounts, sessions, the guideline, photos, headshot days) in this
+    /// PostgreSQL database instead of the SQLite file in --data
+    /// (postgres://USER:PASSWORD@HOST:PORT/DATABASE). Its schema is migrated on start. Photos'
+    /// files stay in --data.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+}
+
+impl DatabaseArg {
+    /// The store named, on `runtime` (whose threads its connections use).
+    fn open(&self, data: &std::path::Path, runtime: &trueshot_server::Runtime) -> Result<Store> {
+        match &self.database {
+            Some(url) => {
+                let pg = runtime
+                    .block_on(trueshot_server::pg::PgState::connect(url, 4))
+                    .context("cannot open the database")?;
+                Ok(Store::Postgres(Arc::new(pg)))
+            }
+            None => {
+                std::fs::create_dir_all(data)
+                    .with_context(|| format!("cannot create {}", data.display()))?;
+                Ok(Store::Embedded(Arc::new(Db::open(
+                    &data.join("trueshot.db"),
+                )?)))
+            }
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub enum UsersAction {
     /// Create an account and print its invite link (the person sets their own password), or set
@@ -75,11 +109,15 @@ pub enum UsersAction {
         url: String,
         #[command(flatten)]
         data: DataArg,
+        #[command(flatten)]
+        database: DatabaseArg,
     },
     /// List the accounts.
     List {
         #[command(flatten)]
         data: DataArg,
+        #[command(flatten)]
+        database: DatabaseArg,
     },
 }
 
@@ -99,8 +137,13 @@ pub fn run(args: &ServeArgs, store: &trueshot_vision::ModelStore) -> Result<u8> 
         trusted_proxy: args.trusted_proxy,
         ..Config::default()
     };
-    let app = App::open(&args.data.dir(), engine, config)?;
-    if app.db.users()?.iter().all(|u| u.0.role != Role::Admin) {
+    let runtime = trueshot_server::runtime()?;
+    let app = match &args.database.database {
+        Some(url) => runtime.block_on(App::open_postgres(url, &args.data.dir(), engine, config))?,
+        None => App::open(&args.data.dir(), engine, config)?,
+    };
+    let users = runtime.block_on(app.store.users())?;
+    if users.iter().all(|u| u.0.role != Role::Admin) {
         eprintln!(
             "no admin account yet: create one with `trueshot users add you@example.com --admin --data {}`",
             app.data.display()
@@ -110,7 +153,7 @@ pub fn run(args: &ServeArgs, store: &trueshot_vision::ModelStore) -> Result<u8> 
         std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
     });
     let data = app.data.clone();
-    trueshot_server::serve(app, &args.addr, n, |addr, workers| {
+    trueshot_server::serve_on(&runtime, app, &args.addr, n, |addr, workers| {
         println!(
             "trueshot serve: listening on http://{addr} (data in {}, {workers} workers)",
             data.display(),
@@ -128,12 +171,11 @@ pub fn users(action: &UsersAction) -> Result<u8> {
             password_stdin,
             url,
             data,
+            database,
         } => {
             let email = api::normalise_email(email).map_err(|e| anyhow::anyhow!(e.message))?;
-            let dir = data.dir();
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-            let db = Db::open(&dir.join("trueshot.db"))?;
+            let runtime = trueshot_server::runtime()?;
+            let store = database.open(&data.dir(), &runtime)?;
             let role = if *admin { Role::Admin } else { Role::Member };
             let password = if *password_stdin {
                 let mut line = String::new();
@@ -144,14 +186,15 @@ pub fn users(action: &UsersAction) -> Result<u8> {
             } else {
                 None
             };
-            let user = db
-                .create_user(&email, role, password.as_deref())?
+            let user = runtime
+                .block_on(store.create_user(&email, role, password.as_deref()))?
                 .with_context(|| format!("{email} already has an account"))?;
             if password.is_some() {
                 println!("{} ({}) can log in now", user.email, role.as_str());
             } else {
-                let link =
-                    api::make_invite(&db, user.id).map_err(|e| anyhow::anyhow!(e.message))?;
+                let link = runtime
+                    .block_on(api::make_invite(&store, user.id))
+                    .map_err(|e| anyhow::anyhow!(e.message))?;
                 println!(
                     "{} ({}): send this invite link (valid {} days): {}{link}",
                     user.email,
@@ -162,9 +205,10 @@ pub fn users(action: &UsersAction) -> Result<u8> {
             }
             Ok(0)
         }
-        UsersAction::List { data } => {
-            let db = Db::open(&data.dir().join("trueshot.db"))?;
-            for (user, created, photos, active) in db.users()? {
+        UsersAction::List { data, database } => {
+            let runtime = trueshot_server::runtime()?;
+            let store = database.open(&data.dir(), &runtime)?;
+            for (user, created, photos, active) in runtime.block_on(store.users())? {
                 println!(
                     "{}\t{}\t{} photos\tsince {created}{}",
                     user.email,

@@ -35,12 +35,16 @@ fn bench() -> &'static Bench {
         let app = App::open(&data, Arc::new(engine), Config::default()).unwrap();
         let hash = auth::hash_password("bench password").unwrap();
         let user = app
-            .db
+            .store
+            .embedded()
+            .unwrap()
             .create_user("bench@example.com", Role::Member, Some(&hash))
             .unwrap()
             .unwrap();
         let token = auth::secret().unwrap();
-        app.db
+        app.store
+            .embedded()
+            .unwrap()
             .create_session(&auth::digest(&token), user.id, "csrf", i64::MAX)
             .unwrap();
         Bench {

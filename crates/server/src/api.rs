@@ -33,7 +33,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::auth::{self, Caller, Limit};
-use crate::db::{Db, Photo, Role};
+use crate::db::{Photo, Role};
+use crate::store::Store;
 use crate::views::{
     Account, ApiDoc, CheckTarget, CheckView, ErrorBody, GuidelineView, InviteFor, Invited,
     NewToken, PhotoView, Requeued, Session, Token, Validated, VariantView,
@@ -367,16 +368,21 @@ fn secure(app: &App, headers: &HeaderMap) -> bool {
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
 }
 
-fn logged_in(app: &App, user: crate::db::User, headers: &HeaderMap) -> Result<Response, ApiError> {
+async fn logged_in(
+    app: &App,
+    user: crate::db::User,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let token = auth::secret()?;
     let csrf = auth::secret()?;
-    app.db
+    app.store
         .create_session(
             &auth::digest(&token),
             user.id,
             &csrf,
             crate::db::unix_now() + auth::SESSION_SECONDS,
         )
+        .await
         .map_err(ApiError::internal)?;
     let cookie = auth::session_cookie(Some(&token), secure(app, headers));
     Ok((
@@ -422,7 +428,11 @@ async fn login(
             return Err(ApiError::too_many(s, "failed logins"));
         }
     }
-    let found = app.db.user_by_email(&email).map_err(ApiError::internal)?;
+    let found = app
+        .store
+        .user_by_email(&email)
+        .await
+        .map_err(ApiError::internal)?;
     let password = body.password;
     let _work = app.work().await?;
     let user = blocking(move || {
@@ -440,7 +450,7 @@ async fn login(
             for (key, limit) in &keys {
                 app.limits.refund(key, *limit);
             }
-            logged_in(&app, user, &headers)
+            logged_in(&app, user, &headers).await
         }
         None => Err(ApiError::unauthorized("wrong email or password")),
     }
@@ -461,7 +471,10 @@ async fn logout(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     if let Some(s) = &caller.session {
-        app.db.delete_session(s).map_err(ApiError::internal)?;
+        app.store
+            .delete_session(s)
+            .await
+            .map_err(ApiError::internal)?;
     }
     Ok((
         StatusCode::NO_CONTENT,
@@ -489,14 +502,16 @@ async fn me(caller: Caller) -> Json<Session> {
 }
 
 /// Creates an invite for an account; returns the page's path with the secret.
-pub fn make_invite(db: &Db, user: i64) -> Result<String, ApiError> {
+pub async fn make_invite(store: &Store, user: i64) -> Result<String, ApiError> {
     let token = auth::secret()?;
-    db.create_invite(
-        &auth::digest(&token),
-        user,
-        crate::db::unix_now() + INVITE_DAYS * 86_400,
-    )
-    .map_err(ApiError::internal)?;
+    store
+        .create_invite(
+            &auth::digest(&token),
+            user,
+            crate::db::unix_now() + INVITE_DAYS * 86_400,
+        )
+        .await
+        .map_err(ApiError::internal)?;
     Ok(format!("/invite/{token}"))
 }
 
@@ -514,8 +529,9 @@ async fn invite(
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Result<Json<InviteFor>, ApiError> {
     let user = app
-        .db
+        .store
         .invite(&auth::digest(&token))
+        .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("invite (it may have been used or have expired)"))?;
     Ok(Json(InviteFor {
@@ -552,7 +568,13 @@ async fn accept_invite(
     auth::same_origin(&headers)?;
     auth::check_password_rules(&body.password)?;
     let key = auth::digest(&token);
-    if app.db.invite(&key).map_err(ApiError::internal)?.is_none() {
+    if app
+        .store
+        .invite(&key)
+        .await
+        .map_err(ApiError::internal)?
+        .is_none()
+    {
         return Err(ApiError::not_found(
             "invite (it may have been used or have expired)",
         ));
@@ -560,11 +582,12 @@ async fn accept_invite(
     let _work = app.work().await?;
     let hash = blocking(move || auth::hash_password(&body.password)).await?;
     let user = app
-        .db
+        .store
         .accept_invite(&key, &hash)
+        .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("invite (it may have been used or have expired)"))?;
-    logged_in(&app, user, &headers)
+    logged_in(&app, user, &headers).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -592,8 +615,9 @@ async fn create_token(
         return Err(ApiError::bad("name the token (1 to 100 characters)"));
     }
     let token = auth::secret()?;
-    app.db
+    app.store
         .create_api_token(&auth::digest(&token), caller.user.id, name)
+        .await
         .map_err(ApiError::internal)?;
     Ok((
         StatusCode::CREATED,
@@ -617,8 +641,9 @@ async fn list_tokens(
     caller: Caller,
 ) -> Result<Json<Vec<Token>>, ApiError> {
     let tokens = app
-        .db
+        .store
         .api_tokens(caller.user.id)
+        .await
         .map_err(ApiError::internal)?;
     Ok(Json(
         tokens
@@ -646,8 +671,9 @@ async fn revoke_token(
 ) -> Result<StatusCode, ApiError> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found("token"))?;
     if app
-        .db
+        .store
         .revoke_api_token(caller.user.id, id)
+        .await
         .map_err(ApiError::internal)?
     {
         Ok(StatusCode::NO_CONTENT)
@@ -670,7 +696,7 @@ async fn list_users(
     caller: Caller,
 ) -> Result<Json<Vec<Account>>, ApiError> {
     caller.require_admin()?;
-    let users = app.db.users().map_err(ApiError::internal)?;
+    let users = app.store.users().await.map_err(ApiError::internal)?;
     Ok(Json(
         users
             .into_iter()
@@ -716,11 +742,12 @@ async fn add_user(
     caller.require_admin()?;
     let email = normalise_email(&body.email)?;
     let user = app
-        .db
+        .store
         .create_user(&email, body.role, None)
+        .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::conflict(format!("{email} already has an account")))?;
-    let invite_url = make_invite(&app.db, user.id)?;
+    let invite_url = make_invite(&app.store, user.id).await?;
     tracing::info!(
         "{} invited {} as {}",
         caller.user.email,
@@ -753,11 +780,12 @@ async fn reinvite(
 ) -> Result<Json<Invited>, ApiError> {
     caller.require_admin()?;
     let user = app
-        .db
+        .store
         .user(user_id(&id)?)
+        .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("account"))?;
-    let invite_url = make_invite(&app.db, user.id)?;
+    let invite_url = make_invite(&app.store, user.id).await?;
     tracing::info!("{} made a new invite for {}", caller.user.email, user.email);
     Ok(Json(Invited { user, invite_url }))
 }
@@ -788,8 +816,9 @@ async fn remove_user(
         ));
     }
     let photos = app
-        .db
+        .store
         .delete_user(id)
+        .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("account"))?;
     for photo in &photos {
@@ -814,7 +843,7 @@ async fn remove_user(
     )
 )]
 async fn get_guideline(State(app): State<Arc<App>>, _caller: Caller) -> Json<GuidelineView> {
-    Json(GuidelineView::from(&*app.guide()))
+    Json(GuidelineView::from(&*app.current_guide().await))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -851,7 +880,7 @@ async fn put_guideline(
 ) -> Result<Json<GuidelineView>, ApiError> {
     caller.require_admin()?;
     body.check_size()?;
-    let current = app.set_guide(&body.toml, &caller.user.email)?;
+    let current = app.set_guide(&body.toml, &caller.user.email).await?;
     tracing::info!("{} changed the guideline", caller.user.email);
     Ok(Json(GuidelineView::from(&*current)))
 }
@@ -905,7 +934,7 @@ async fn check(
         .take(&format!("check:{}", caller.user.id), CHECKS)
         .map_err(|s| ApiError::too_many(s, "checks"))?;
     let bytes = upload_bytes(body, app.config.max_upload_bytes)?;
-    let guide = app.guide();
+    let guide = app.current_guide().await;
     let engine = app.engine.clone();
     let limits = Limits {
         max_file_bytes: app.config.max_upload_bytes as u64,
@@ -1001,9 +1030,9 @@ fn listed_files(report: &Report) -> Vec<String> {
 
 /// The photo, if the caller may see it (their own, or any for an admin). Another member's
 /// photo is "not found", so that ids reveal nothing.
-fn visible_photo(app: &App, caller: &Caller, id: &str) -> Result<Photo, ApiError> {
+async fn visible_photo(app: &App, caller: &Caller, id: &str) -> Result<Photo, ApiError> {
     let id = photo_id(id)?;
-    match app.db.photo(id).map_err(ApiError::internal)? {
+    match app.store.photo(id).await.map_err(ApiError::internal)? {
         Some(p) if caller.is_admin() || p.owner.id == caller.user.id => Ok(p),
         _ => Err(ApiError::not_found("photo")),
     }
@@ -1044,8 +1073,9 @@ async fn upload(
     let id = stored?;
     app.notify();
     let photo = app
-        .db
+        .store
         .photo(id)
+        .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::internal("the photo was just stored"))?;
     Ok((StatusCode::ACCEPTED, Json(PhotoView::new(&photo, false))))
@@ -1082,28 +1112,35 @@ async fn store_upload(
     let owner = caller.user.id;
     let app2 = app.clone();
     let _work = app.work().await?;
-    blocking(move || {
+    let name2 = name.clone();
+    let (ext, incoming) = blocking(move || {
         // Only photos trueshot can read are accepted: decoded small (a JPEG at 1/8 size in the
         // DCT domain), which also checks the limits on pixels before any large allocation.
-        let photo = decode_bytes_reduced(&bytes, Path::new(&name), &limits, 256)
+        let photo = decode_bytes_reduced(&bytes, Path::new(&name2), &limits, 256)
             .map_err(|e| ApiError::unprocessable(e.to_string()))?;
         let ext = extension(photo.format);
         let incoming = write_incoming(&app2.data, ext, &bytes).map_err(storage_error)?;
-        let added = app2.db.add_photo(owner, &name, ext, |id| {
+        Ok((ext, incoming))
+    })
+    .await?;
+    let app2 = app.clone();
+    let placed = incoming.clone();
+    let added = app
+        .store
+        .add_photo(owner, &name, ext, move |id| {
             let dir = app2.photo_dir(id);
             std::fs::create_dir_all(&dir)?;
-            std::fs::rename(&incoming, dir.join(format!("original.{ext}")))?;
+            std::fs::rename(&placed, dir.join(format!("original.{ext}")))?;
             std::fs::File::open(&dir)?.sync_all()
-        });
-        if added.is_err() {
-            let _ = std::fs::remove_file(&incoming);
-        }
-        added.map_err(|e| match e {
-            crate::db::AddError::Io(e) => storage_error(e),
-            e => ApiError::internal(e),
         })
+        .await;
+    if added.is_err() {
+        let _ = std::fs::remove_file(&incoming);
+    }
+    added.map_err(|e| match e {
+        crate::db::AddError::Io(e) => storage_error(e),
+        e => ApiError::internal(e),
     })
-    .await
 }
 
 /// Writes an upload durably into `DATA/photos/.incoming/` (a file flushed to the disk) before
@@ -1163,7 +1200,7 @@ async fn list_photos(
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<PhotoView>>, ApiError> {
     let owner = (!caller.is_admin()).then_some(caller.user.id);
-    let photos = app.db.photos(owner).map_err(ApiError::internal)?;
+    let photos = app.store.photos(owner).await.map_err(ApiError::internal)?;
     Ok(Json(
         photos
             .iter()
@@ -1192,7 +1229,7 @@ async fn get_photo(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Json<PhotoView>, ApiError> {
     Ok(Json(PhotoView::new(
-        &visible_photo(&app, &caller, &id)?,
+        &visible_photo(&app, &caller, &id).await?,
         true,
     )))
 }
@@ -1221,7 +1258,7 @@ async fn original(
     caller: Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
-    let p = visible_photo(&app, &caller, &id)?;
+    let p = visible_photo(&app, &caller, &id).await?;
     let file = format!("original.{}", p.ext);
     send_file(app.photo_dir(p.id).join(&file), file).await
 }
@@ -1241,7 +1278,7 @@ pub(crate) async fn photo_file(
     caller: Caller,
     axum::extract::Path((id, file)): axum::extract::Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let p = visible_photo(&app, &caller, &id)?;
+    let p = visible_photo(&app, &caller, &id).await?;
     let report = p
         .report
         .as_deref()
@@ -1260,14 +1297,19 @@ async fn decide(
     id: &str,
     decision: &str,
 ) -> Result<Json<PhotoView>, ApiError> {
-    let p = visible_photo(app, caller, id)?;
+    let p = visible_photo(app, caller, id).await?;
     if p.owner.id != caller.user.id {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "only the person who uploaded the photo may accept or discard it",
         ));
     }
-    if !app.db.decide(p.id, decision).map_err(ApiError::internal)? {
+    if !app
+        .store
+        .decide(p.id, decision)
+        .await
+        .map_err(ApiError::internal)?
+    {
         return Err(ApiError::conflict(format!(
             "this photo cannot be {decision} now: it is {}",
             p.status()
@@ -1278,7 +1320,7 @@ async fn decide(
         // (status, dates, the report's numbers) — neither the original nor any headshot.
         app.delete_photo_files(p.id);
     }
-    let p = visible_photo(app, caller, id)?;
+    let p = visible_photo(app, caller, id).await?;
     Ok(Json(PhotoView::new(&p, false)))
 }
 
@@ -1348,7 +1390,7 @@ async fn review(
     Body(body): Body<ReviewBody>,
 ) -> Result<Json<PhotoView>, ApiError> {
     caller.require_admin()?;
-    let p = visible_photo(&app, &caller, &id)?;
+    let p = visible_photo(&app, &caller, &id).await?;
     let review = match body.decision.as_str() {
         "approve" => "approved",
         "reject" => "rejected",
@@ -1364,8 +1406,9 @@ async fn review(
         return Err(ApiError::bad("the comment is longer than 2000 characters"));
     }
     if !app
-        .db
+        .store
         .review(p.id, review, comment, &caller.user.email)
+        .await
         .map_err(ApiError::internal)?
     {
         return Err(ApiError::conflict(format!(
@@ -1375,7 +1418,7 @@ async fn review(
     }
     tracing::info!("{} {review} photo {}", caller.user.email, p.id);
     Ok(Json(PhotoView::new(
-        &visible_photo(&app, &caller, &id)?,
+        &visible_photo(&app, &caller, &id).await?,
         false,
     )))
 }
@@ -1397,8 +1440,8 @@ async fn redo(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Json<PhotoView>, ApiError> {
     caller.require_admin()?;
-    let p = visible_photo(&app, &caller, &id)?;
-    if !app.db.redo(p.id).map_err(ApiError::internal)? {
+    let p = visible_photo(&app, &caller, &id).await?;
+    if !app.store.redo(p.id).await.map_err(ApiError::internal)? {
         return Err(ApiError::conflict(format!(
             "this photo cannot be made again now: it is {}",
             p.status()
@@ -1407,7 +1450,7 @@ async fn redo(
     app.notify();
     tracing::info!("{} queued photo {} again", caller.user.email, p.id);
     Ok(Json(PhotoView::new(
-        &visible_photo(&app, &caller, &id)?,
+        &visible_photo(&app, &caller, &id).await?,
         false,
     )))
 }
@@ -1427,10 +1470,11 @@ async fn apply_guideline(
     caller: Caller,
 ) -> Result<Json<Requeued>, ApiError> {
     caller.require_admin()?;
-    let current = app.guide();
+    let current = app.current_guide().await;
     let n = app
-        .db
+        .store
         .redo_outdated(&current.loaded.sha256)
+        .await
         .map_err(ApiError::internal)?;
     for _ in 0..n.min(64) {
         app.notify();
@@ -1457,8 +1501,8 @@ async fn apply_guideline(
 async fn export(State(app): State<Arc<App>>, caller: Caller) -> Result<Response, ApiError> {
     caller.require_admin()?;
     let app2 = app.clone();
+    let photos = app.store.photos(None).await.map_err(ApiError::internal)?;
     let file = blocking(move || {
-        let photos = app2.db.photos(None).map_err(ApiError::internal)?;
         crate::export::to_temp_file(&app2, |out| crate::export::team_zip(&app2, &photos, out))
     })
     .await?;

@@ -142,8 +142,9 @@ impl FromRequestParts<Arc<App>> for Caller {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer TOKEN`"))?;
             let user = app
-                .db
+                .store
                 .api_token(&digest(token.trim()))
+                .await
                 .map_err(ApiError::internal)?
                 .ok_or_else(|| ApiError::unauthorized("unknown API token"))?;
             return Ok(Caller {
@@ -157,8 +158,9 @@ impl FromRequestParts<Arc<App>> for Caller {
             .ok_or_else(|| ApiError::unauthorized("log in first"))?;
         let key = digest(token);
         let (user, csrf) = app
-            .db
+            .store
             .session(&key)
+            .await
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::unauthorized("your session has ended: log in again"))?;
         if !matches!(parts.method, Method::GET | Method::HEAD) {

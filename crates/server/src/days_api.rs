@@ -166,14 +166,15 @@ fn day_id(s: &str) -> Result<i64, ApiError> {
 }
 
 /// The day, if the caller may see it: any for an admin, a day with the member on its roster.
-fn visible_day(app: &App, caller: &Caller, id: &str) -> Result<Day, ApiError> {
+async fn visible_day(app: &App, caller: &Caller, id: &str) -> Result<Day, ApiError> {
     let id = day_id(id)?;
     let day = app
-        .db
+        .store
         .day(id)
+        .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("headshot day"))?;
-    if caller.is_admin() || !mine(app, caller, id)?.is_empty() {
+    if caller.is_admin() || !mine(app, caller, id).await?.is_empty() {
         Ok(day)
     } else {
         Err(ApiError::not_found("headshot day"))
@@ -181,9 +182,10 @@ fn visible_day(app: &App, caller: &Caller, id: &str) -> Result<Day, ApiError> {
 }
 
 /// The caller's own entries on a day's roster.
-fn mine(app: &App, caller: &Caller, day: i64) -> Result<Vec<DayPerson>, ApiError> {
-    app.db
+async fn mine(app: &App, caller: &Caller, day: i64) -> Result<Vec<DayPerson>, ApiError> {
+    app.store
         .day_people(day, Some(caller.user.id))
+        .await
         .map_err(ApiError::internal)
 }
 
@@ -198,11 +200,12 @@ fn count_files(dir: &Path) -> usize {
 
 /// A day as the caller may see it. `brief` (the list of days): an admin gets the roster's
 /// counts without its people and findings, which a large day would make heavy.
-fn day_view(app: &App, caller: &Caller, day: &Day, brief: bool) -> Result<DayView, ApiError> {
+async fn day_view(app: &App, caller: &Caller, day: &Day, brief: bool) -> Result<DayView, ApiError> {
     let admin = caller.is_admin();
     let people = app
-        .db
+        .store
         .day_people(day.id, (!admin).then_some(caller.user.id))
+        .await
         .map_err(ApiError::internal)?;
     let mut people: Vec<DayPersonView> = people.iter().map(DayPersonView::new).collect();
     let roster = people.len();
@@ -264,14 +267,15 @@ pub async fn list_days(
     caller: Caller,
 ) -> Result<Json<Vec<DayView>>, ApiError> {
     let days = app
-        .db
+        .store
         .days((!caller.is_admin()).then_some(caller.user.id))
+        .await
         .map_err(ApiError::internal)?;
-    let views: Result<Vec<DayView>, ApiError> = days
-        .iter()
-        .map(|d| day_view(&app, &caller, d, true))
-        .collect();
-    Ok(Json(views?))
+    let mut views = Vec::with_capacity(days.len());
+    for d in &days {
+        views.push(day_view(&app, &caller, d, true).await?);
+    }
+    Ok(Json(views))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -336,26 +340,32 @@ pub async fn create_day(
         };
         let user_id = match &email {
             Some(email) => {
-                let known = app.db.user_by_email(email).map_err(ApiError::internal)?;
+                let known = app
+                    .store
+                    .user_by_email(email)
+                    .await
+                    .map_err(ApiError::internal)?;
                 match known {
                     Some((user, _)) => Some(user.id),
                     None => match app
-                        .db
+                        .store
                         .create_user(email, Role::Member, None)
+                        .await
                         .map_err(ApiError::internal)?
                     {
                         Some(user) => {
                             invites.push(DayInvite {
                                 person: p.id.clone(),
                                 email: email.clone(),
-                                invite_url: make_invite(&app.db, user.id)?,
+                                invite_url: make_invite(&app.store, user.id).await?,
                             });
                             Some(user.id)
                         }
                         // Created a moment ago by the row above (the same email twice).
                         None => app
-                            .db
+                            .store
                             .user_by_email(email)
+                            .await
                             .map_err(ApiError::internal)?
                             .map(|(u, _)| u.id),
                     },
@@ -373,7 +383,7 @@ pub async fn create_day(
         });
     }
     let id = app
-        .db
+        .store
         .create_day(
             name,
             &body.roster,
@@ -381,6 +391,7 @@ pub async fn create_day(
             &caller.user.email,
             &people,
         )
+        .await
         .map_err(ApiError::internal)?;
     std::fs::create_dir_all(shoot_dir(&app, id)).map_err(storage_error)?;
     tracing::info!(
@@ -390,14 +401,15 @@ pub async fn create_day(
         invites.len()
     );
     let day = app
-        .db
+        .store
         .day(id)
+        .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::internal("the day was just stored"))?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedDay {
-            day: day_view(&app, &caller, &day, false)?,
+            day: day_view(&app, &caller, &day, false).await?,
             invites,
         }),
     ))
@@ -419,8 +431,8 @@ pub async fn get_day(
     caller: Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Json<DayView>, ApiError> {
-    let day = visible_day(&app, &caller, &id)?;
-    Ok(Json(day_view(&app, &caller, &day, false)?))
+    let day = visible_day(&app, &caller, &id).await?;
+    Ok(Json(day_view(&app, &caller, &day, false).await?))
 }
 
 /// Adds frames to a day (admin): one photo, or a ZIP of many (folders inside are flattened;
@@ -451,7 +463,7 @@ pub async fn add_frames(
     body: axum::body::Body,
 ) -> Result<Json<FramesAdded>, ApiError> {
     caller.require_admin()?;
-    let day = visible_day(&app, &caller, &id)?;
+    let day = visible_day(&app, &caller, &id).await?;
     let name = upload_name(&headers).unwrap_or_else(|| "frame".into());
     let incoming_dir = app.data.join("days").join(".incoming");
     std::fs::create_dir_all(&incoming_dir).map_err(storage_error)?;
@@ -704,23 +716,28 @@ pub async fn process_day(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<(StatusCode, Json<DayView>), ApiError> {
     caller.require_admin()?;
-    let day = visible_day(&app, &caller, &id)?;
+    let day = visible_day(&app, &caller, &id).await?;
     if count_files(&shoot_dir(&app, day.id)) == 0 {
         return Err(ApiError::unprocessable(
             "no frames have been uploaded to this day yet",
         ));
     }
-    if !app.db.queue_day(day.id).map_err(ApiError::internal)? {
+    if !app
+        .store
+        .queue_day(day.id)
+        .await
+        .map_err(ApiError::internal)?
+    {
         return Err(ApiError::conflict(format!(
             "this day is already {}",
             day.state
         )));
     }
     app.notify();
-    let day = visible_day(&app, &caller, &id)?;
+    let day = visible_day(&app, &caller, &id).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(day_view(&app, &caller, &day, false)?),
+        Json(day_view(&app, &caller, &day, false).await?),
     ))
 }
 
@@ -743,8 +760,13 @@ pub async fn delete_day(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
-    let day = visible_day(&app, &caller, &id)?;
-    if !app.db.delete_day(day.id).map_err(ApiError::internal)? {
+    let day = visible_day(&app, &caller, &id).await?;
+    if !app
+        .store
+        .delete_day(day.id)
+        .await
+        .map_err(ApiError::internal)?
+    {
         return Err(ApiError::conflict(
             "this day is being sorted: delete it when the sort is done",
         ));
@@ -760,16 +782,17 @@ pub async fn delete_day(
 }
 
 /// The roster person, if the caller may act for them: the person themself, or an admin.
-fn visible_person(
+async fn visible_person(
     app: &App,
     caller: &Caller,
     day: &str,
     person: &str,
 ) -> Result<(Day, DayPerson), ApiError> {
-    let day = visible_day(app, caller, day)?;
+    let day = visible_day(app, caller, day).await?;
     let people = app
-        .db
+        .store
         .day_people(day.id, (!caller.is_admin()).then_some(caller.user.id))
+        .await
         .map_err(ApiError::internal)?;
     let p = people
         .into_iter()
@@ -804,7 +827,7 @@ pub async fn choose(
     axum::extract::Path((id, person)): axum::extract::Path<(String, String)>,
     Body(body): Body<ChoiceBody>,
 ) -> Result<Json<DayPersonView>, ApiError> {
-    let (day, p) = visible_person(&app, &caller, &id, &person)?;
+    let (day, p) = visible_person(&app, &caller, &id, &person).await?;
     let offered = p
         .result()
         .is_some_and(|r| r.offers.iter().any(|o| o.frame == body.frame));
@@ -819,8 +842,9 @@ pub async fn choose(
     } else {
         format!("{} (admin)", caller.user.email)
     };
-    app.db
+    app.store
         .choose(day.id, &p.person, &body.frame, &by)
+        .await
         .map_err(ApiError::internal)?;
     tracing::info!(
         "day {}: {} chose {} for {}",
@@ -829,7 +853,7 @@ pub async fn choose(
         body.frame,
         p.person
     );
-    let (_, p) = visible_person(&app, &caller, &id, &person)?;
+    let (_, p) = visible_person(&app, &caller, &id, &person).await?;
     Ok(Json(DayPersonView::new(&p)))
 }
 
@@ -858,18 +882,19 @@ pub async fn retake(
     axum::extract::Path((id, person)): axum::extract::Path<(String, String)>,
     Body(body): Body<RetakeBody>,
 ) -> Result<Json<DayPersonView>, ApiError> {
-    let (day, p) = visible_person(&app, &caller, &id, &person)?;
+    let (day, p) = visible_person(&app, &caller, &id, &person).await?;
     let comment: String = body
         .comment
         .chars()
         .filter(|c| !c.is_control() || *c == '\n')
         .take(1000)
         .collect();
-    app.db
+    app.store
         .ask_retake(day.id, &p.person, comment.trim())
+        .await
         .map_err(ApiError::internal)?;
     tracing::info!("day {}: retake asked for {}", day.id, p.person);
-    let (_, p) = visible_person(&app, &caller, &id, &person)?;
+    let (_, p) = visible_person(&app, &caller, &id, &person).await?;
     Ok(Json(DayPersonView::new(&p)))
 }
 
@@ -889,10 +914,11 @@ pub async fn day_file(
     caller: Caller,
     axum::extract::Path((id, file)): axum::extract::Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let day = visible_day(&app, &caller, &id)?;
+    let day = visible_day(&app, &caller, &id).await?;
     let people = app
-        .db
+        .store
         .day_people(day.id, (!caller.is_admin()).then_some(caller.user.id))
+        .await
         .map_err(ApiError::internal)?;
     let results: Vec<PersonResult> = people.iter().filter_map(DayPerson::result).collect();
     let summary = if caller.is_admin() {
@@ -931,14 +957,15 @@ pub async fn export_day(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
     caller.require_admin()?;
-    let day = visible_day(&app, &caller, &id)?;
+    let day = visible_day(&app, &caller, &id).await?;
     let app2 = app.clone();
     let day_id = day.id;
+    let people = app
+        .store
+        .day_people(day_id, None)
+        .await
+        .map_err(ApiError::internal)?;
     let file = blocking(move || {
-        let people = app2
-            .db
-            .day_people(day_id, None)
-            .map_err(ApiError::internal)?;
         crate::export::to_temp_file(&app2, |out| {
             crate::export::day_zip(&app2.day_dir(day_id).join("out"), &people, out)
         })

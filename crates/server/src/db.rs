@@ -336,7 +336,7 @@ impl Db {
         let mut c = self.lock();
         let tx = c.transaction()?;
         let photos: Vec<i64> = {
-            let mut st = tx.prepare("SELECT id FROM photos WHERE owner_id = ?1")?;
+            let mut st = tx.prepare("SELECT id FROM photos WHERE owner_id = ?1 ORDER BY id")?;
             let rows = st.query_map([id], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
@@ -526,6 +526,19 @@ impl Db {
         Ok(id)
     }
 
+    /// Queued photos and days (the metrics' queue depth).
+    pub fn depth(&self) -> rusqlite::Result<Vec<(&'static str, i64)>> {
+        let c = self.lock();
+        let count = |table: &str| -> rusqlite::Result<i64> {
+            c.query_row(
+                &format!("SELECT count(*) FROM {table} WHERE state = 'queued'"),
+                [],
+                |r| r.get(0),
+            )
+        };
+        Ok(vec![("photo", count("photos")?), ("day", count("days")?)])
+    }
+
     /// Puts photos a killed server was working on back in the queue, except those it was
     /// working on at three crashes in a row: such a photo (one that exhausts the memory, say)
     /// would otherwise bring every restart down again.
@@ -673,6 +686,8 @@ fn photo_by_id(c: &Connection, id: i64) -> rusqlite::Result<Option<Photo>> {
 pub enum AddError {
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),
+    #[error("database: {0}")]
+    Pg(sqlx::Error),
     #[error("cannot store the photo: {0}")]
     Io(std::io::Error),
 }

@@ -1,7 +1,8 @@
 //! trueshot's web service (`trueshot serve`): the web page and HTTP API for a team, on top of
 //! [`trueshot_pipeline`].
 //!
-//! - [`App`] is the shared state: the database ([`db`]), the data folder, the loaded nets
+//! - [`App`] is the shared state: the [`store::Store`] (the embedded SQLite file of [`db`], or
+//!   PostgreSQL's [`pg`] shared by replicas), the data folder, the loaded nets
 //!   ([`trueshot_pipeline::Engine`]), the current guideline and the rate limits.
 //! - [`api::router`] maps the HTTP API and the page (`page/`, compiled in) onto handlers. The
 //!   API's routes and its OpenAPI document (served at `/api/openapi.json`) are built from one
@@ -25,6 +26,7 @@ pub mod jetstream;
 pub mod ops;
 pub mod pg;
 pub mod queue;
+pub mod store;
 pub mod views;
 pub mod worker;
 
@@ -41,6 +43,7 @@ use trueshot_guide::{Guideline, Loaded};
 use trueshot_vision::models::sha256_hex;
 
 use db::Db;
+use store::Store;
 use trueshot_pipeline::{Engine, Overrides, Recipe};
 
 /// Settings of a running service.
@@ -86,8 +89,9 @@ pub struct CurrentGuide {
 
 /// State shared by every request and worker.
 pub struct App {
-    pub db: Arc<Db>,
-    /// The photos to make: today the database's own durable queue.
+    /// The state: the embedded SQLite file, or PostgreSQL.
+    pub store: Store,
+    /// The photos and days to make: the store's own durable queue.
     pub queue: Arc<dyn queue::Queue>,
     pub data: PathBuf,
     pub engine: Arc<Engine>,
@@ -95,7 +99,7 @@ pub struct App {
     pub limits: auth::RateLimits,
     guide: RwLock<Arc<CurrentGuide>>,
     /// Serialises guideline changes (store, read back, apply).
-    guide_change: Mutex<()>,
+    guide_change: tokio::sync::Mutex<()>,
     /// CPU- and memory-heavy request work (password hashing, decoding a photo, a live check)
     /// runs at most this many at a time: a flood of requests waits instead of exhausting the
     /// memory (argon2 takes 19 MiB, a decode up to hundreds).
@@ -107,7 +111,9 @@ pub struct App {
     /// Wakes idle workers when a photo is queued.
     wake: (Mutex<u64>, Condvar),
     stop: AtomicBool,
-    _lock: std::fs::File,
+    /// The runtime a PostgreSQL store's connections belong to, for worker threads.
+    runtime: Option<tokio::runtime::Handle>,
+    _lock: Option<std::fs::File>,
 }
 
 impl App {
@@ -131,32 +137,84 @@ impl App {
             .with_context(|| format!("cannot open {}", data.join("trueshot.db").display()))?;
         let db = Arc::new(db);
         let queue: Arc<dyn queue::Queue> = db.clone();
-        let requeued = queue
-            .requeue()
-            .map_err(|e| anyhow::anyhow!("the queue: {e}"))?;
-        if requeued > 0 {
-            tracing::warn!(
-                "{requeued} photos or headshot days were being processed when the server stopped: queued again"
-            );
-        }
-        let (toml, updated, updated_by) = match db.guideline()? {
+        requeue(queue.as_ref())?;
+        let guideline = match db.guideline()? {
             Some(g) => g,
             None => {
-                let text = trueshot_guide::PRESETS
-                    .iter()
-                    .find(|p| p.0 == "corporate")
-                    .map(|p| p.1)
-                    .context("the corporate preset is compiled in")?;
-                db.set_guideline(text, None)?;
+                db.set_guideline(corporate()?, None)?;
                 db.guideline()?.context("the guideline was just stored")?
             }
         };
+        App::assemble(
+            Store::Embedded(db),
+            queue,
+            guideline,
+            data,
+            engine,
+            config,
+            Some(lock),
+            None,
+        )
+    }
+
+    /// Opens the state in PostgreSQL (`url`, the schema migrated on start), with the photos'
+    /// files under `data`. Call inside the async runtime the server will run on: the pool's
+    /// connections belong to it.
+    pub async fn open_postgres(
+        url: &str,
+        data: &Path,
+        engine: Arc<Engine>,
+        config: Config,
+    ) -> Result<Arc<App>> {
+        for dir in ["photos", "days", "backgrounds"] {
+            std::fs::create_dir_all(data.join(dir))
+                .with_context(|| format!("cannot create {}", data.join(dir).display()))?;
+        }
+        let data = data.canonicalize().unwrap_or_else(|_| data.to_path_buf());
+        let pg = pg::PgState::connect(url, 16)
+            .await
+            .with_context(|| format!("cannot open the database {}", redact(url)))?;
+        let pg = Arc::new(pg);
+        let queue: Arc<dyn queue::Queue> = Arc::new(queue::PgQueue::new(
+            pg.clone(),
+            tokio::runtime::Handle::current(),
+        ));
+        let store = Store::Postgres(pg);
+        {
+            let queue = queue.clone();
+            tokio::task::spawn_blocking(move || requeue(queue.as_ref())).await??;
+        }
+        let guideline = match store.guideline().await? {
+            Some(g) => g,
+            None => {
+                store.set_guideline(corporate()?, None).await?;
+                store
+                    .guideline()
+                    .await?
+                    .context("the guideline was just stored")?
+            }
+        };
+        let runtime = Some(tokio::runtime::Handle::current());
+        App::assemble(store, queue, guideline, data, engine, config, None, runtime)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        store: Store,
+        queue: Arc<dyn queue::Queue>,
+        (toml, updated, updated_by): (String, String, Option<String>),
+        data: PathBuf,
+        engine: Arc<Engine>,
+        config: Config,
+        lock: Option<std::fs::File>,
+        runtime: Option<tokio::runtime::Handle>,
+    ) -> Result<Arc<App>> {
         // A background photo deleted from backgrounds/ since must not keep the server from
         // starting: the photos processed meanwhile say the file is missing.
         let loaded = parse_guide_with(&toml, &data, false)
             .map_err(|e| anyhow::anyhow!("the stored guideline is invalid: {}", e.message))?;
         Ok(Arc::new(App {
-            db,
+            store,
             queue,
             engine,
             config,
@@ -171,11 +229,12 @@ impl App {
             day_progress: Mutex::default(),
             metrics: ops::Metrics::default(),
             wake: (Mutex::new(0), Condvar::new()),
-            guide_change: Mutex::new(()),
+            guide_change: tokio::sync::Mutex::new(()),
             work: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
             stop: AtomicBool::new(false),
+            runtime,
             _lock: lock,
             data,
         }))
@@ -190,16 +249,58 @@ impl App {
         self.guide.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The guideline in force. On PostgreSQL it is read again from the database, since another
+    /// replica may have changed it (the text is compared, the guideline prepared again only
+    /// when it changed).
+    pub async fn current_guide(&self) -> Arc<CurrentGuide> {
+        let current = self.guide();
+        if self.store.embedded().is_some() {
+            return current;
+        }
+        match self.store.guideline().await {
+            Ok(Some((toml, updated, updated_by)))
+                if toml != current.toml || updated != current.updated =>
+            {
+                match parse_guide_with(&toml, &self.data, false) {
+                    Ok(loaded) => {
+                        let fresh = Arc::new(CurrentGuide {
+                            recipe: recipe(&loaded),
+                            loaded,
+                            toml,
+                            updated,
+                            updated_by,
+                        });
+                        *self.guide.write().unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+                        return fresh;
+                    }
+                    Err(e) => tracing::error!("the stored guideline is invalid: {}", e.message),
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot read the guideline: {e}"),
+        }
+        current
+    }
+
+    /// Brings the guideline up to date from a worker thread (see [`App::current_guide`]).
+    pub(crate) fn refresh_guide(&self) {
+        if let Some(runtime) = &self.runtime {
+            runtime.block_on(self.current_guide());
+        }
+    }
+
     /// Validates, stores and applies a new guideline (photos already made keep theirs).
-    pub fn set_guide(&self, toml: &str, by: &str) -> Result<Arc<CurrentGuide>, ApiError> {
+    pub async fn set_guide(&self, toml: &str, by: &str) -> Result<Arc<CurrentGuide>, ApiError> {
         let loaded = parse_guide(toml, &self.data)?;
-        let _one_at_a_time = self.guide_change.lock().unwrap_or_else(|e| e.into_inner());
-        self.db
+        let _one_at_a_time = self.guide_change.lock().await;
+        self.store
             .set_guideline(toml, Some(by))
+            .await
             .map_err(ApiError::internal)?;
         let (toml, updated, updated_by) = self
-            .db
+            .store
             .guideline()
+            .await
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::internal("the guideline was just stored"))?;
         let current = Arc::new(CurrentGuide {
@@ -258,6 +359,42 @@ impl App {
 
     pub fn stopping(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
+    }
+}
+
+/// Puts back in the queue what a stopped server or worker was making.
+fn requeue(queue: &dyn queue::Queue) -> Result<()> {
+    let requeued = queue
+        .requeue()
+        .map_err(|e| anyhow::anyhow!("the queue: {e}"))?;
+    if requeued > 0 {
+        tracing::warn!(
+            "{requeued} photos or headshot days were being processed when the server stopped: queued again"
+        );
+    }
+    Ok(())
+}
+
+/// The guideline a new service starts with.
+fn corporate() -> Result<&'static str> {
+    trueshot_guide::PRESETS
+        .iter()
+        .find(|p| p.0 == "corporate")
+        .map(|p| p.1)
+        .context("the corporate preset is compiled in")
+}
+
+/// A database address without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let auth = &url[scheme + 3..at];
+            match auth.split_once(':') {
+                Some((user, _)) => format!("{}{user}:…{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -417,11 +554,29 @@ pub fn serve(
     workers: usize,
     ready: impl FnOnce(SocketAddr, usize),
 ) -> Result<()> {
-    let workers = worker::spawn(app.clone(), workers.max(1));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    serve_on(&runtime()?, app, addr, workers, ready)
+}
+
+/// Tokio's runtime, for callers without tokio of their own.
+pub type Runtime = tokio::runtime::Runtime;
+
+/// The async runtime the service runs on.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
+        .context("cannot start the async runtime")
+}
+
+/// [`serve`] on a runtime of the caller's (the one its PostgreSQL pool was opened on).
+pub fn serve_on(
+    runtime: &tokio::runtime::Runtime,
+    app: Arc<App>,
+    addr: &str,
+    workers: usize,
+    ready: impl FnOnce(SocketAddr, usize),
+) -> Result<()> {
+    let workers = worker::spawn(app.clone(), workers.max(1));
     let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr)
             .await

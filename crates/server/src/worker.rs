@@ -40,11 +40,33 @@ fn work(app: &App) {
                     .in_flight
                     .get_or_create(&crate::ops::Kind { kind });
                 flight.inc();
+                app.refresh_guide();
                 let started = std::time::Instant::now();
-                let (outcome, machine) = match &job {
-                    Job::Photo(photo) => process(app, photo),
-                    Job::Day(day) => crate::days::process(app, day),
-                };
+                let (outcome, machine) = std::thread::scope(|scope| {
+                    // While the job is made, its lease is renewed (a queue shared by several
+                    // servers gives a job without heartbeats to another worker).
+                    let (made, wait) = std::sync::mpsc::channel::<()>();
+                    let job = &job;
+                    scope.spawn(move || {
+                        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                            wait.recv_timeout(crate::queue::HEARTBEAT)
+                        {
+                            match app.queue.heartbeat(job) {
+                                Ok(true) => {}
+                                Ok(false) => {
+                                    tracing::warn!("the {kind} was given to another worker")
+                                }
+                                Err(e) => tracing::warn!("cannot renew the {kind}'s lease: {e}"),
+                            }
+                        }
+                    });
+                    let done = match job {
+                        Job::Photo(photo) => process(app, photo),
+                        Job::Day(day) => crate::days::process(app, day),
+                    };
+                    drop(made);
+                    done
+                });
                 flight.dec();
                 let secs = started.elapsed().as_secs_f64();
                 app.metrics.finished(kind, outcome, machine, secs);
@@ -122,7 +144,7 @@ fn process(app: &App, photo: &crate::db::Photo) -> (&'static str, bool) {
         Ok(false) => {
             // Its owner was removed meanwhile (ids are never reused, so the folder is this
             // photo's alone): what this worker just wrote must go too.
-            if matches!(app.db.photo(photo.id), Ok(None)) {
+            if matches!(app.queue.photo_exists(photo.id), Ok(false)) {
                 app.delete_photo_files(photo.id);
             }
             tracing::warn!("photo {} was no longer being processed", photo.id);

@@ -1,139 +1,17 @@
 //! The state in PostgreSQL, on a real server (Debian's `postgresql`, installed by scripts/setup)
 //! started by the test in a temporary folder on a loopback port: the migrations run on start,
 //! once; claims from several workers at once never share a photo; a job delivered twice is
-//! recorded once.
+//! recorded once; and PostgreSQL answers every call of one scenario (accounts, invites,
+//! sessions, tokens, the guideline, photos, headshot days) exactly as the embedded SQLite does.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
+use trueshot_server::db::Role;
 use trueshot_server::pg::PgState;
+use trueshot_server::store::Store;
 
-/// The newest PostgreSQL's programs (Debian keeps them off the PATH).
-fn bin_dir() -> PathBuf {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .expect("PostgreSQL (scripts/setup installs it)")
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .filter(|b| b.join("initdb").exists())
-        .collect();
-    dirs.sort_by_key(|d| {
-        d.parent()
-            .and_then(|v| v.file_name())
-            .and_then(|v| v.to_str())
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0)
-    });
-    dirs.pop().expect("initdb in /usr/lib/postgresql/*/bin")
-}
-
-/// A PostgreSQL server of its own. As root (CI), its programs run as the `postgres` user, which
-/// owns the folder: PostgreSQL refuses to run as root.
-struct Postgres {
-    dir: PathBuf,
-    port: u16,
-    bin: PathBuf,
-}
-
-fn run(bin: &Path, program: &str, args: &[&str]) {
-    let root = std::env::var("USER").is_ok_and(|u| u == "root")
-        || Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-    let mut cmd = if root {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(bin.join(program));
-        c
-    } else {
-        Command::new(bin.join(program))
-    };
-    let out = cmd.args(args).output().expect(program);
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-impl Postgres {
-    fn start() -> Postgres {
-        let dir = std::env::temp_dir().join(format!("trueshot-pg-test-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let ids = |flag: &str| -> Option<u32> {
-            let out = Command::new("id").args([flag, "postgres"]).output().ok()?;
-            String::from_utf8_lossy(&out.stdout).trim().parse().ok()
-        };
-        if let (Some(uid), Some(gid)) = (ids("-u"), ids("-g")) {
-            // Only root may hand the folder over; others run PostgreSQL as themselves.
-            let _ = std::os::unix::fs::chown(&dir, Some(uid), Some(gid));
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let bin = bin_dir();
-        let data = dir.join("data");
-        let data = data.to_str().unwrap();
-        run(
-            &bin,
-            "initdb",
-            &[
-                "-D",
-                data,
-                "-U",
-                "trueshot",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ],
-        );
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-            dir.display()
-        );
-        let log = dir.join("log");
-        run(
-            &bin,
-            "pg_ctl",
-            &[
-                "-D",
-                data,
-                "-l",
-                log.to_str().unwrap(),
-                "-w",
-                "-o",
-                &options,
-                "start",
-            ],
-        );
-        Postgres { dir, port, bin }
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://trueshot@127.0.0.1:{}/postgres", self.port)
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let data = self.dir.join("data");
-        let _ = std::panic::catch_unwind(|| {
-            run(
-                &self.bin,
-                "pg_ctl",
-                &["-D", data.to_str().unwrap(), "-m", "immediate", "stop"],
-            )
-        });
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
+mod postgres;
+use postgres::Postgres;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_run_once_and_every_photo_is_claimed_and_recorded_once() {
@@ -141,15 +19,17 @@ async fn migrations_run_once_and_every_photo_is_claimed_and_recorded_once() {
     let state = PgState::connect(&pg.url(), 8).await.unwrap();
     assert_eq!(state.migrations().await.unwrap(), [1]);
     let owner = state
-        .create_user("ann@example.com", "member", None)
+        .create_user("ann@example.com", Role::Member, None)
         .await
         .unwrap()
-        .expect("a new account");
+        .expect("a new account")
+        .id;
     assert_eq!(
         state
-            .create_user("ANN@example.com", "member", None)
+            .create_user("ANN@example.com", Role::Member, None)
             .await
-            .unwrap(),
+            .unwrap()
+            .map(|u| u.id),
         None,
         "an email has one account, whatever its case"
     );
@@ -163,7 +43,7 @@ async fn migrations_run_once_and_every_photo_is_claimed_and_recorded_once() {
     for k in 0..100 {
         added.push(
             state
-                .add_photo(owner, &format!("p{k}.jpg"), "jpg")
+                .add_photo(owner, &format!("p{k}.jpg"), "jpg", |_| Ok(()))
                 .await
                 .unwrap(),
         );
@@ -174,9 +54,9 @@ async fn migrations_run_once_and_every_photo_is_claimed_and_recorded_once() {
             let state = state.clone();
             tokio::spawn(async move {
                 let mut mine = Vec::new();
-                while let Some((id, attempt)) = state.claim_next().await.unwrap() {
-                    assert_eq!(attempt, 1);
-                    mine.push(id);
+                while let Some(p) = state.claim_next().await.unwrap() {
+                    assert_eq!(p.attempts, 1);
+                    mine.push(p.id);
                 }
                 mine
             })
@@ -197,25 +77,346 @@ async fn migrations_run_once_and_every_photo_is_claimed_and_recorded_once() {
         .claim_photo(p)
         .await
         .unwrap()
-        .expect("B takes it over");
+        .expect("B takes it over")
+        .attempts;
     assert_eq!(b, 2);
-    assert!(!state.finish(p, 1, "ready", None, "{}").await.unwrap());
-    assert!(state.finish(p, b, "ready", None, "{}").await.unwrap());
-    assert!(!state.finish(p, b, "ready", None, "{}").await.unwrap());
-    assert_eq!(state.claim_photo(p).await.unwrap(), None);
+    assert!(!state.finish(p, 1, "ready", None, "[]", "{}").await.unwrap());
+    assert!(state.finish(p, b, "ready", None, "[]", "{}").await.unwrap());
+    assert!(!state.finish(p, b, "ready", None, "[]", "{}").await.unwrap());
+    assert!(state.claim_photo(p).await.unwrap().is_none());
     assert_eq!(
-        state.photo_state(p).await.unwrap(),
+        state
+            .photo(p)
+            .await
+            .unwrap()
+            .map(|p| (p.state, p.attempts, p.completions)),
         Some(("ready".to_string(), 2, 1))
     );
     // Every other photo finishes once.
     for &id in &added[1..] {
         assert!(state
-            .finish(id, 1, "refused", Some("the face is too small"), "{}")
+            .finish(id, 1, "refused", Some("the face is too small"), "[]", "{}")
             .await
             .unwrap());
     }
     assert_eq!(
-        state.photo_state(added[1]).await.unwrap(),
+        state
+            .photo(added[1])
+            .await
+            .unwrap()
+            .map(|p| (p.state, p.attempts, p.completions)),
         Some(("refused".to_string(), 1, 1))
     );
+
+    // Leases: a server making a photo renews its lease; a photo whose server died (no renewal
+    // within the lease) goes back to the queue for another, and after a third such death it is
+    // set aside rather than bringing a fourth server down.
+    use std::time::Duration;
+    use trueshot_server::pg::QueueTable;
+    let q = state
+        .add_photo(owner, "q.jpg", "jpg", |_| Ok(()))
+        .await
+        .unwrap();
+    let claimed = state.claim_next().await.unwrap().unwrap();
+    assert_eq!((claimed.id, claimed.attempts), (q, 1));
+    assert_eq!(
+        state.requeue_stale(Duration::from_secs(60)).await.unwrap(),
+        0,
+        "a live lease is left alone"
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(state.heartbeat(QueueTable::Photos, q, 1).await.unwrap());
+    assert_eq!(
+        state.requeue_stale(Duration::from_secs(1)).await.unwrap(),
+        0,
+        "a renewed lease is left alone"
+    );
+    for attempt in 1..=3 {
+        if attempt > 1 {
+            let again = state.claim_next().await.unwrap().unwrap();
+            assert_eq!((again.id, again.attempts), (q, attempt));
+        }
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let requeued = state.requeue_stale(Duration::from_secs(1)).await.unwrap();
+        let now = state.photo(q).await.unwrap().unwrap();
+        if attempt < 3 {
+            assert_eq!((requeued, now.state.as_str()), (1, "queued"));
+            assert!(
+                !state
+                    .heartbeat(QueueTable::Photos, q, attempt)
+                    .await
+                    .unwrap(),
+                "the dead server's lease is over"
+            );
+        } else {
+            assert_eq!((requeued, now.state.as_str()), (0, "error"));
+            assert_eq!(
+                now.reason.as_deref(),
+                Some("processing this photo stopped the server three times")
+            );
+        }
+    }
+}
+
+/// Times as `<time>` once they are checked to be `YYYY-MM-DDTHH:MM:SSZ` (the stores write them at
+/// different moments).
+fn without_times(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        let is_time = b.len() - i >= 20
+            && b[i..i + 4].iter().all(u8::is_ascii_digit)
+            && b[i + 4] == b'-'
+            && b[i + 10] == b'T'
+            && b[i + 19] == b'Z';
+        if is_time {
+            out.push_str("<time>");
+            i += 20;
+        } else {
+            out.push(b[i] as char);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// One scenario through every method of the store; each answer as text.
+async fn scenario(store: &Store) -> Vec<String> {
+    use trueshot_server::days::{NewPerson, Offer, PersonFinished, PersonResult};
+    let mut log: Vec<String> = Vec::new();
+    macro_rules! say {
+        ($e:expr) => {{
+            let answer = $e.await.unwrap();
+            log.push(format!("{}: {:?}", stringify!($e), answer));
+            answer
+        }};
+    }
+    let future = trueshot_server::db::unix_now() + 3600;
+    let ann = say!(store.create_user("ann@example.com", Role::Admin, Some("hash-a"))).unwrap();
+    let bob = say!(store.create_user("bob@example.com", Role::Member, None)).unwrap();
+    assert!(say!(store.create_user("BOB@example.com", Role::Member, None)).is_none());
+    assert!(say!(store.user_by_email("Bob@Example.com")).is_some());
+    say!(store.users());
+    say!(store.user(bob.id));
+
+    // Invites: a new one replaces the old; accepting sets the password and ends old sessions.
+    say!(store.create_invite("inv1", bob.id, future));
+    say!(store.create_invite("inv2", bob.id, future));
+    assert!(say!(store.invite("inv1")).is_none());
+    say!(store.create_session("old", bob.id, "csrf0", future));
+    assert!(say!(store.accept_invite("inv2", "hash-b")).is_some());
+    assert!(say!(store.invite("inv2")).is_none());
+    assert!(say!(store.session("old")).is_none());
+    say!(store.set_password(bob.id, "hash-c"));
+    say!(store.user_by_email("bob@example.com"));
+
+    say!(store.create_session("expired", bob.id, "csrf1", 1));
+    say!(store.create_session("s1", bob.id, "csrf2", future));
+    assert!(say!(store.session("expired")).is_none());
+    assert!(say!(store.session("s1")).is_some());
+    say!(store.delete_session("s1"));
+    assert!(say!(store.session("s1")).is_none());
+
+    say!(store.create_api_token("t1", bob.id, "ci"));
+    say!(store.create_api_token("t2", bob.id, "laptop"));
+    let tokens = say!(store.api_tokens(bob.id));
+    assert!(say!(store.api_token("t1")).is_some());
+    assert!(!say!(store.revoke_api_token(ann.id, tokens[0].0)));
+    assert!(say!(store.revoke_api_token(bob.id, tokens[0].0)));
+    assert!(say!(store.api_token("t1")).is_none());
+
+    assert!(say!(store.guideline()).is_none());
+    say!(store.set_guideline("one", None));
+    say!(store.set_guideline("two", Some("ann@example.com")));
+    say!(store.guideline());
+
+    // Photos through their life: claims in order, outcomes for the current attempt only,
+    // decisions, reviews, redos.
+    let mut ids = Vec::new();
+    for k in 0..3 {
+        ids.push(
+            store
+                .add_photo(bob.id, &format!("p{k}.jpg"), "jpg", |_| Ok(()))
+                .await
+                .unwrap(),
+        );
+    }
+    log.push(format!("added {ids:?}"));
+    let refused = store
+        .add_photo(bob.id, "x.jpg", "jpg", |_| {
+            Err(std::io::Error::other("disk full"))
+        })
+        .await;
+    assert!(refused.is_err(), "no row without its file");
+    say!(store.depth());
+    let p1 = say!(store.claim_next()).unwrap();
+    assert!(!say!(store.finish(p1.id, 7, "ready", None, "[]", "{}")));
+    let report = r#"{"guideline":{"sha256":"x"}}"#;
+    assert!(say!(store.finish(
+        p1.id,
+        1,
+        "ready",
+        None,
+        r#"["smile"]"#,
+        report
+    )));
+    let p2 = say!(store.claim_next()).unwrap();
+    assert!(say!(store.finish(
+        p2.id,
+        1,
+        "refused",
+        Some("too small"),
+        "[]",
+        "{}"
+    )));
+    assert!(say!(store.decide(p1.id, "accepted")));
+    assert!(!say!(store.decide(p1.id, "accepted")));
+    assert!(!say!(store.decide(p2.id, "accepted")));
+    assert!(say!(store.review(
+        p1.id,
+        "approved",
+        "good",
+        "ann@example.com"
+    )));
+    assert!(!say!(store.review(
+        p2.id,
+        "approved",
+        "",
+        "ann@example.com"
+    )));
+    say!(store.photo(p1.id));
+    assert_eq!(
+        say!(store.redo_outdated("x")),
+        1,
+        "only the photo made with another guideline"
+    );
+    assert!(say!(store.redo(p1.id)));
+    assert!(!say!(store.redo(p1.id)));
+    say!(store.photos(Some(bob.id)));
+    say!(store.photos(Some(ann.id)));
+    say!(store.photos(None));
+    // A photo that was being made at three stops in a row is set aside.
+    for _ in 0..3 {
+        say!(store.claim_next());
+        say!(store.requeue_interrupted());
+    }
+    say!(store.photos(None));
+    assert!(!say!(store.decide(ids[2], "discarded")));
+
+    // A headshot day: runs, choices, retakes, a re-run keeping or clearing them.
+    let offers = |frames: &[&str]| PersonResult {
+        status: "done".into(),
+        offers: frames
+            .iter()
+            .map(|f| Offer {
+                frame: f.to_string(),
+                ..Offer::default()
+            })
+            .collect(),
+        ..PersonResult::default()
+    };
+    let finished = |person: &str, frames: &[&str]| PersonFinished {
+        person: person.into(),
+        result: serde_json::to_string(&offers(frames)).unwrap(),
+        offered: frames.iter().map(|f| f.to_string()).collect(),
+    };
+    let people = [
+        NewPerson {
+            person: "p1".into(),
+            line: 2,
+            name: "Bob".into(),
+            team: Some("Sales".into()),
+            email: Some("bob@example.com".into()),
+            user_id: Some(bob.id),
+        },
+        NewPerson {
+            person: "p2".into(),
+            line: 3,
+            name: "Cy".into(),
+            team: None,
+            email: None,
+            user_id: None,
+        },
+    ];
+    let day = say!(store.create_day("Berlin", "id,name\n", 2, "ann@example.com", &people));
+    say!(store.day(day));
+    assert_eq!(say!(store.days(Some(bob.id))).len(), 1);
+    assert!(say!(store.days(Some(ann.id))).is_empty());
+    say!(store.days(None));
+    assert_eq!(say!(store.day_people(day, Some(bob.id))).len(), 1);
+    assert!(say!(store.queue_day(day)));
+    assert!(!say!(store.queue_day(day)));
+    assert!(!say!(store.delete_day(day)), "not while it is queued");
+    let run = say!(store.claim_day()).unwrap();
+    let first = [finished("p1", &["a", "b"]), finished("p2", &["c"])];
+    assert!(!say!(store.finish_day(
+        day,
+        9,
+        "ready",
+        None,
+        Some("{}"),
+        &first
+    )));
+    assert!(say!(store.finish_day(
+        day,
+        run.attempts,
+        "ready",
+        None,
+        Some("{}"),
+        &first
+    )));
+    assert!(say!(store.choose(day, "p1", "b", "bob@example.com")));
+    assert!(say!(store.ask_retake(day, "p2", "eyes closed")));
+    assert!(!say!(store.choose(day, "nobody", "b", "bob@example.com")));
+    say!(store.day_people(day, None));
+    assert!(say!(store.queue_day(day)));
+    let run = say!(store.claim_day()).unwrap();
+    let second = [finished("p1", &["b", "a"]), finished("p2", &["d"])];
+    assert!(say!(store.finish_day(
+        day,
+        run.attempts,
+        "ready",
+        None,
+        None,
+        &second
+    )));
+    let after = say!(store.day_people(day, None));
+    assert_eq!(after[0].choice.as_deref(), Some("b"), "still offered: kept");
+    assert_eq!(after[1].retake, None, "new frames: asked to choose again");
+    say!(store.requeue_days());
+    say!(store.depth());
+
+    let gone = say!(store.delete_user(bob.id)).unwrap();
+    assert_eq!(gone.len(), 3);
+    assert!(say!(store.user(bob.id)).is_none());
+    assert!(say!(store.delete_user(bob.id)).is_none());
+    say!(store.day_people(day, None));
+    assert!(say!(store.delete_day(day)));
+    assert!(say!(store.day(day)).is_none());
+    say!(store.users());
+    log.iter().map(|l| without_times(l)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_answers_as_the_embedded_store_does() {
+    let dir = std::env::temp_dir().join(format!("trueshot-store-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let embedded = Store::Embedded(Arc::new(
+        trueshot_server::db::Db::open(&dir.join("t.db")).unwrap(),
+    ));
+    let expected = scenario(&embedded).await;
+    let pg = Postgres::start();
+    let postgres = Store::Postgres(Arc::new(PgState::connect(&pg.url(), 4).await.unwrap()));
+    let got = scenario(&postgres).await;
+    for (e, g) in expected.iter().zip(&got) {
+        assert_eq!(
+            g, e,
+            "PostgreSQL's answer differs from the embedded store's"
+        );
+    }
+    assert_eq!(got.len(), expected.len());
+    assert!(expected.iter().any(|l| l.contains("<time>")));
+    let _ = std::fs::remove_dir_all(&dir);
 }

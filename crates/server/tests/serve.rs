@@ -63,7 +63,9 @@ impl Service {
     fn user(&self, email: &str, role: Role) {
         let hash = auth::hash_password("correct horse battery").unwrap();
         self.app
-            .db
+            .store
+            .embedded()
+            .unwrap()
             .create_user(email, role, Some(&hash))
             .unwrap()
             .unwrap();
@@ -1371,7 +1373,17 @@ async fn a_photo_of_a_removed_member_never_reappears() {
     let leo_photo = r.json["id"].as_i64().unwrap();
     // Remove Leo as soon as his photo is being processed.
     let t = Instant::now();
-    while s.app.db.photo(leo_photo).unwrap().unwrap().state != "processing" {
+    while s
+        .app
+        .store
+        .embedded()
+        .unwrap()
+        .photo(leo_photo)
+        .unwrap()
+        .unwrap()
+        .state
+        != "processing"
+    {
         assert!(t.elapsed() < Duration::from_secs(60));
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -1628,7 +1640,14 @@ async fn stalled_uploads_and_slow_requests_time_out() {
         assert_eq!(r.status, want, "{}", r.json);
         assert!(r.json["error"].is_string(), "{}", r.json);
         // Nothing was stored.
-        assert!(s.app.db.photos(None).unwrap().is_empty());
+        assert!(s
+            .app
+            .store
+            .embedded()
+            .unwrap()
+            .photos(None)
+            .unwrap()
+            .is_empty());
     }
 }
 
