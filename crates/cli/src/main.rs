@@ -55,6 +55,10 @@ enum Command {
     /// Run the web page and HTTP API for a team: employees take or upload a photo with live
     /// advice and accept their headshot; admins keep the guideline, approve and export.
     Serve(serve::ServeArgs),
+    /// Make the photos and headshot days of a `serve --database` service, on any machine that
+    /// reaches its PostgreSQL database and data folder; no HTTP. Jobs left by a killed worker
+    /// go to another after the lease.
+    Worker(serve::WorkerArgs),
     /// Manage the web service's accounts (works while the server runs).
     Users {
         #[command(subcommand)]
@@ -105,6 +109,7 @@ fn main() -> ExitCode {
         Command::Cards(args) => cards::run(&args),
         Command::Session(args) => session::run(&args, &store),
         Command::Serve(args) => serve::run(&args, &store),
+        Command::Worker(args) => serve::worker(&args, &store),
         Command::Users { action } => serve::users(&action),
         Command::Guide { action } => guide::run(&action),
         Command::Models {

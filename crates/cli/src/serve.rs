@@ -19,10 +19,15 @@ pub struct ServeArgs {
     data: DataArg,
     #[command(flatten)]
     database: DatabaseArg,
+    #[command(flatten)]
+    nats: NatsArg,
     /// Photos processed at once [default: one less than the CPU cores, at least 1, so that live
-    /// checks stay fast].
+    /// checks stay fast]. With --database it may be 0: this replica only serves, and `trueshot
+    /// worker`s or other replicas make the photos.
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
+    #[command(flatten)]
+    lease: LeaseArg,
     /// Largest upload accepted, in megabytes.
     #[arg(long, default_value_t = 25, value_name = "MB")]
     max_upload_mb: u64,
@@ -59,6 +64,75 @@ impl DataArg {
                 })
         })
     }
+}
+
+#[derive(Args, Clone)]
+pub struct NatsArg {
+    /// With --database: jobs go to the workers through a NATS JetStream stream on this cluster
+    /// (every node's nats://HOST:PORT, comma-separated; a copy of each job on up to three
+    /// nodes). Without it, workers ask the database.
+    #[arg(long, value_name = "URLS", value_delimiter = ',')]
+    nats: Vec<String>,
+}
+
+impl NatsArg {
+    fn urls(&self) -> Option<&[String]> {
+        (!self.nats.is_empty()).then_some(self.nats.as_slice())
+    }
+}
+
+#[derive(Args, Clone)]
+pub struct LeaseArg {
+    /// With --database: seconds a photo's worker may go without a heartbeat (sent six times
+    /// within it) before the photo goes to another worker.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    lease: u64,
+}
+
+/// `trueshot worker`: makes the photos and headshot days of a PostgreSQL-backed service.
+#[derive(Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    data: DataArg,
+    /// The service's PostgreSQL database (postgres://USER:PASSWORD@HOST:PORT/DATABASE).
+    #[arg(long, value_name = "URL")]
+    database: String,
+    #[command(flatten)]
+    nats: NatsArg,
+    /// Photos made at once [default: the CPU cores].
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    #[command(flatten)]
+    lease: LeaseArg,
+    #[command(flatten)]
+    sign: crate::credentials::SignArgs,
+}
+
+/// `trueshot worker`: loads the nets and makes queued photos until Ctrl-C or SIGTERM.
+pub fn worker(args: &WorkerArgs, store: &trueshot_vision::ModelStore) -> Result<u8> {
+    let engine = Arc::new(Engine::load(store, args.sign.load()?)?);
+    eprintln!("{}", engine.signer());
+    let config = Config {
+        lease: std::time::Duration::from_secs(args.lease.lease),
+        ..Config::default()
+    };
+    let runtime = trueshot_server::runtime()?;
+    let app = runtime.block_on(App::open_postgres(
+        &args.database,
+        args.nats.urls(),
+        &args.data.dir(),
+        engine,
+        config,
+    ))?;
+    let n = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "trueshot worker: {n} workers (data in {})",
+        app.data.display()
+    );
+    trueshot_server::work_on(&runtime, app, n)?;
+    Ok(0)
 }
 
 #[derive(Args, Clone)]
@@ -135,11 +209,21 @@ pub fn run(args: &ServeArgs, store: &trueshot_vision::ModelStore) -> Result<u8> 
         },
         secure_cookies: args.secure_cookies,
         trusted_proxy: args.trusted_proxy,
+        lease: std::time::Duration::from_secs(args.lease.lease),
         ..Config::default()
     };
     let runtime = trueshot_server::runtime()?;
     let app = match &args.database.database {
-        Some(url) => runtime.block_on(App::open_postgres(url, &args.data.dir(), engine, config))?,
+        Some(url) => runtime.block_on(App::open_postgres(
+            url,
+            args.nats.urls(),
+            &args.data.dir(),
+            engine,
+            config,
+        ))?,
+        None if args.nats.urls().is_some() => {
+            anyhow::bail!("--nats needs the state in PostgreSQL: add --database")
+        }
         None => App::open(&args.data.dir(), engine, config)?,
     };
     let users = runtime.block_on(app.store.users())?;

@@ -1,7 +1,9 @@
 //! `trueshot serve --database postgres://…`: the state in a real PostgreSQL server (started by
-//! the test on a loopback port), shared by two server replicas over one photo folder. An
-//! account made with `trueshot users add --database`, a session opened on one replica and used
-//! on the other, a photo uploaded to one and followed, made and fetched through the other, a
+//! the test on a loopback port), shared by two server replicas and `trueshot worker`s over one
+//! photo folder. An account made with `trueshot users add --database`, a session opened on one
+//! replica and used on the other, a photo uploaded to one, made by a worker, followed and
+//! fetched through the other, a worker killed (SIGKILL) while making a photo and the photo made
+//! by the next worker once its lease ran out, a
 //! guideline set on one that the other applies, a sign-out on one that ends the session on both.
 
 use std::io::Read;
@@ -38,6 +40,81 @@ fn users(url: &str, data: &std::path::Path, args: &[&str], stdin: &str) -> Strin
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// A `trueshot worker` process; killed (SIGKILL) when dropped.
+struct Worker(std::process::Child);
+
+impl Worker {
+    fn start(url: &str, nats: Option<&str>, data: &std::path::Path) -> Worker {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_trueshot"))
+            .args([
+                "worker",
+                "--database",
+                url,
+                "--workers",
+                "1",
+                "--lease",
+                "3",
+            ])
+            .args(nats.iter().flat_map(|n| ["--nats", *n]))
+            .arg("--data")
+            .arg(data)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("trueshot worker: 1 workers"), "{line}");
+        Worker(child)
+    }
+
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn upload(base: &str, who: &Who, photo: &str) -> i64 {
+    let bytes = std::fs::read(root().join(photo)).unwrap();
+    let name = photo.rsplit('/').next().unwrap();
+    let mut r = agent()
+        .post(format!("{base}/api/photos"))
+        .header("cookie", &who.cookie)
+        .header("x-csrf-token", &who.csrf)
+        .header("x-filename", name)
+        .send(&bytes[..])
+        .unwrap();
+    let body = r.body_mut().read_to_vec().unwrap();
+    assert_eq!(r.status(), 202, "{}", String::from_utf8_lossy(&body));
+    json_of(&body)["id"].as_i64().unwrap()
+}
+
+/// Waits until a photo is no longer queued or being made; its view.
+fn wait_until_made(base: &str, who: &Who, id: i64) -> Value {
+    let started = Instant::now();
+    loop {
+        let (status, bytes) = get(base, who, &format!("/api/photos/{id}"));
+        assert_eq!(status, 200);
+        let view = json_of(&bytes);
+        if !matches!(view["status"].as_str(), Some("queued" | "processing")) {
+            return view;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the photo was not made: {view}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 struct Who {
     cookie: String,
     csrf: String,
@@ -58,11 +135,67 @@ fn json_of(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).unwrap_or(Value::Null)
 }
 
+/// A NATS server with JetStream of the test's own, on a loopback port.
+struct Nats {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    url: String,
+}
+
+impl Nats {
+    fn start() -> Nats {
+        let dir = scratch("nats");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server (scripts/setup installs it)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "NATS did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Nats {
+            child,
+            dir,
+            url: format!("nats://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 #[test]
-fn two_replicas_on_postgres_share_accounts_sessions_and_photos() {
+fn replicas_and_workers_on_postgres_share_accounts_sessions_and_photos() {
+    replicas_and_workers(None);
+}
+
+#[test]
+fn jobs_reach_workers_through_a_jetstream_stream() {
+    let nats = Nats::start();
+    replicas_and_workers(Some(&nats.url));
+}
+
+fn replicas_and_workers(nats: Option<&str>) {
     let pg = postgres::Postgres::start();
     let url = pg.url();
-    let data = scratch("postgres");
+    let data = scratch(if nats.is_some() { "pg-nats" } else { "pg" });
     let said = users(
         &url,
         &data,
@@ -82,9 +215,12 @@ fn two_replicas_on_postgres_share_accounts_sessions_and_photos() {
         "nothing is kept in SQLite when a database is named"
     );
 
-    let flags = ["--database", url.as_str(), "--workers", "1"];
+    // Two replicas that only serve, and a worker of its own that makes the photos.
+    let mut flags = vec!["--database", url.as_str(), "--workers", "0", "--lease", "3"];
+    flags.extend(nats.iter().flat_map(|n| ["--nats", *n]));
     let a = Server::start(&data, &flags);
     let b = Server::start(&data, &flags);
+    let mut w1 = Worker::start(&url, nats, &data);
 
     // Signed in on A …
     let mut r = agent()
@@ -109,38 +245,9 @@ fn two_replicas_on_postgres_share_accounts_sessions_and_photos() {
     assert_eq!(status, 200);
     assert_eq!(json_of(&me)["user"]["email"], "ann@example.com");
 
-    // A photo uploaded to A is made by whichever replica's worker claims it, and B shows it.
-    let photo = std::fs::read(root().join("photos/samples/grace_hopper.jpg")).unwrap();
-    let mut r = agent()
-        .post(format!("{}/api/photos", a.base))
-        .header("cookie", &ann.cookie)
-        .header("x-csrf-token", &ann.csrf)
-        .header("x-filename", "grace_hopper.jpg")
-        .send(&photo[..])
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        202,
-        "{}",
-        r.body_mut().read_to_string().unwrap()
-    );
-    let id = json_of(&r.body_mut().read_to_vec().unwrap())["id"]
-        .as_i64()
-        .unwrap();
-    let started = Instant::now();
-    let view = loop {
-        let (status, bytes) = get(&b.base, &ann, &format!("/api/photos/{id}"));
-        assert_eq!(status, 200);
-        let view = json_of(&bytes);
-        if !matches!(view["status"].as_str(), Some("queued" | "processing")) {
-            break view;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the photo was not made: {view}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    // A photo uploaded to A is made by the worker, and B shows it.
+    let id = upload(&a.base, &ann, "photos/samples/grace_hopper.jpg");
+    let view = wait_until_made(&b.base, &ann, id);
     assert_eq!(view["status"], "ready", "{view}");
     let headshot = view["headshots"][0]["url"].as_str().unwrap();
     for server in [&a, &b] {
@@ -150,6 +257,27 @@ fn two_replicas_on_postgres_share_accounts_sessions_and_photos() {
     }
     let (_, list) = get(&a.base, &ann, "/api/photos");
     assert_eq!(json_of(&list).as_array().map(Vec::len), Some(1));
+
+    // A worker killed while making a photo: its lease runs out and another worker makes it.
+    let ids: Vec<i64> = ["photos/samples/obama.jpg", "photos/samples/biden.jpg"]
+        .iter()
+        .map(|p| upload(&b.base, &ann, p))
+        .collect();
+    let started = Instant::now();
+    loop {
+        let (_, bytes) = get(&a.base, &ann, &format!("/api/photos/{}", ids[0]));
+        if json_of(&bytes)["status"] == "processing" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "never taken");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    w1.kill();
+    let _w2 = Worker::start(&url, nats, &data);
+    for &id in &ids {
+        let view = wait_until_made(&a.base, &ann, id);
+        assert_eq!(view["status"], "ready", "{view}");
+    }
 
     // A guideline set on A is the one B shows and applies.
     let (_, before) = get(&b.base, &ann, "/api/guideline");

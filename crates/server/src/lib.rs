@@ -58,6 +58,9 @@ pub struct Config {
     pub body_idle_timeout: std::time::Duration,
     /// Longest time to answer a request, its body included (408 after it).
     pub request_timeout: std::time::Duration,
+    /// On PostgreSQL: how long a job's worker may go without a heartbeat before the job goes to
+    /// another worker (heartbeats come six times within it).
+    pub lease: std::time::Duration,
 }
 
 impl Default for Config {
@@ -72,6 +75,7 @@ impl Default for Config {
             trusted_proxy: None,
             body_idle_timeout: std::time::Duration::from_secs(30),
             request_timeout: std::time::Duration::from_secs(300),
+            lease: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -160,8 +164,12 @@ impl App {
     /// Opens the state in PostgreSQL (`url`, the schema migrated on start), with the photos'
     /// files under `data`. Call inside the async runtime the server will run on: the pool's
     /// connections belong to it.
+    ///
+    /// With `nats` (the URLs of a NATS cluster's nodes), jobs reach the workers through a
+    /// JetStream stream ([`queue::StreamQueue`]); without, workers poll the database.
     pub async fn open_postgres(
         url: &str,
+        nats: Option<&[String]>,
         data: &Path,
         engine: Arc<Engine>,
         config: Config,
@@ -175,10 +183,27 @@ impl App {
             .await
             .with_context(|| format!("cannot open the database {}", redact(url)))?;
         let pg = Arc::new(pg);
-        let queue: Arc<dyn queue::Queue> = Arc::new(queue::PgQueue::new(
-            pg.clone(),
-            tokio::runtime::Handle::current(),
-        ));
+        let queue: Arc<dyn queue::Queue> = match nats {
+            Some(urls) => {
+                let jobs = jetstream::JobQueue::connect(
+                    urls,
+                    jetstream::JobConfig {
+                        // One copy per node, at most three.
+                        replicas: urls.len().clamp(1, 3),
+                        ack_wait: config.lease,
+                        ..jetstream::JobConfig::default()
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                Arc::new(queue::StreamQueue::new(pg.clone(), jobs, config.lease))
+            }
+            None => Arc::new(queue::PgQueue::new(
+                pg.clone(),
+                tokio::runtime::Handle::current(),
+                config.lease,
+            )),
+        };
         let store = Store::Postgres(pg);
         {
             let queue = queue.clone();
@@ -337,6 +362,7 @@ impl App {
         let (count, cv) = &self.wake;
         *count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         cv.notify_one();
+        self.queue.queued();
     }
 
     /// Waits until a photo may have been queued (or a second has passed).
@@ -557,6 +583,22 @@ pub fn serve(
     serve_on(&runtime()?, app, addr, workers, ready)
 }
 
+/// Runs `workers` worker threads on a PostgreSQL store without serving HTTP (`trueshot
+/// worker`), until Ctrl-C or SIGTERM; the jobs being made then are finished first.
+pub fn work_on(runtime: &tokio::runtime::Runtime, app: Arc<App>, workers: usize) -> Result<()> {
+    anyhow::ensure!(
+        app.store.embedded().is_none(),
+        "a worker of its own needs the state in PostgreSQL (--database)"
+    );
+    let workers = worker::spawn(app.clone(), workers.max(1));
+    runtime.block_on(shutdown_signal());
+    app.shutdown();
+    for w in workers {
+        let _ = w.join();
+    }
+    Ok(())
+}
+
 /// Tokio's runtime, for callers without tokio of their own.
 pub type Runtime = tokio::runtime::Runtime;
 
@@ -576,7 +618,9 @@ pub fn serve_on(
     workers: usize,
     ready: impl FnOnce(SocketAddr, usize),
 ) -> Result<()> {
-    let workers = worker::spawn(app.clone(), workers.max(1));
+    // On the embedded store this server is the only one that makes photos.
+    let least = usize::from(app.store.embedded().is_some());
+    let workers = worker::spawn(app.clone(), workers.max(least));
     let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr)
             .await

@@ -569,20 +569,95 @@ impl PgState {
     }
 
     /// Claims the photo a job names, counting the attempt: it must be queued, or be processing
-    /// by a worker that is gone (its job was delivered again). The photo as claimed, or `None`
-    /// when it is finished or gone.
-    pub async fn claim_photo(&self, id: i64) -> Result<Option<Photo>, sqlx::Error> {
+    /// by a worker whose lease ran out (its job was delivered again). The photo as claimed, or
+    /// `None` when it is finished, gone, or being made by a live worker.
+    pub async fn claim_photo(
+        &self,
+        id: i64,
+        lease: Duration,
+    ) -> Result<Option<Photo>, sqlx::Error> {
         let row = sqlx::query(concat!(
             "WITH p AS (UPDATE photos SET state = 'processing', attempts = attempts + 1, \
-             updated = now() WHERE id = $1 AND state IN ('queued', 'processing') RETURNING *) \
+             updated = now() WHERE id = $1 AND (state = 'queued' OR (state = 'processing' \
+             AND updated < now() - make_interval(secs => $2))) RETURNING *) \
              SELECT ",
             photo_columns!(),
             " FROM p JOIN users u ON u.id = p.owner_id"
         ))
         .bind(id)
+        .bind(lease.as_secs_f64())
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| photo_row(&r)).transpose()
+    }
+
+    /// Claims the day a job names, as [`PgState::claim_photo`] does.
+    pub async fn claim_day_by_id(
+        &self,
+        id: i64,
+        lease: Duration,
+    ) -> Result<Option<Day>, sqlx::Error> {
+        let row = sqlx::query(concat!(
+            "WITH d AS (UPDATE days SET state = 'processing', attempts = attempts + 1, \
+             updated = now() WHERE id = $1 AND (state = 'queued' OR (state = 'processing' \
+             AND updated < now() - make_interval(secs => $2))) RETURNING *) SELECT ",
+            day_columns!(),
+            " FROM d"
+        ))
+        .bind(id)
+        .bind(lease.as_secs_f64())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| day_row(&r)).transpose()
+    }
+
+    /// Queued photos and days the job stream does not carry yet (their attempt not published,
+    /// or published five minutes ago and still waiting), oldest first: (kind, id, attempt).
+    pub async fn unpublished(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(&'static str, i64, i64)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT kind, id, attempts FROM ( \
+               SELECT 'photo' AS kind, id, attempts, updated FROM photos WHERE state = 'queued' \
+               AND (published IS DISTINCT FROM attempts \
+                    OR published_at < now() - interval '5 minutes') \
+               UNION ALL \
+               SELECT 'day', id, attempts, updated FROM days WHERE state = 'queued' \
+               AND (published IS DISTINCT FROM attempts \
+                    OR published_at < now() - interval '5 minutes') \
+             ) q ORDER BY kind DESC, id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: &str = r.try_get(0)?;
+                let kind = if kind == "day" { "day" } else { "photo" };
+                Ok((kind, r.try_get(1)?, r.try_get(2)?))
+            })
+            .collect()
+    }
+
+    /// Records that attempt `attempt` of a queued photo or day is on the job stream.
+    pub async fn mark_published(
+        &self,
+        kind: &str,
+        id: i64,
+        attempt: i64,
+    ) -> Result<(), sqlx::Error> {
+        let statement = if kind == "day" {
+            "UPDATE days SET published = $2, published_at = now() WHERE id = $1"
+        } else {
+            "UPDATE photos SET published = $2, published_at = now() WHERE id = $1"
+        };
+        sqlx::query(statement)
+            .bind(id)
+            .bind(attempt)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Records the outcome of attempt `attempt`; false (nothing recorded) when the photo is gone

@@ -4,10 +4,12 @@
 //! trait, and the workers do not care which one runs.
 
 use crate::days::{Day, PersonFinished};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::db::{Db, Photo};
+use crate::jetstream::{Delivery, JobQueue, JobRef};
 use crate::pg::{PgState, QueueTable};
 
 /// A piece of work for a worker.
@@ -60,11 +62,25 @@ pub trait Queue: Send + Sync {
     /// (except one that stopped it three times in a row); how many.
     fn requeue(&self) -> Result<usize, QueueError>;
 
-    /// Says that `job` is still being made, every [`HEARTBEAT`] while it is: a queue shared by
-    /// several servers renews the job's lease, so that only a job whose maker died goes back in
-    /// the queue. False when the job is no longer this worker's.
+    /// Says that `job` is still being made, every [`Queue::heartbeat_every`] while it is: a
+    /// queue shared by several servers renews the job's lease, so that only a job whose maker
+    /// died goes back in the queue. False when the job is no longer this worker's.
     fn heartbeat(&self, _job: &Job) -> Result<bool, QueueError> {
         Ok(true)
+    }
+
+    /// A job was queued on this server (a queue that carries jobs elsewhere sends it now).
+    fn queued(&self) {}
+
+    /// Whether [`Queue::claim`] itself waits a while for a job (a worker then asks again at
+    /// once instead of waiting to be woken).
+    fn waits(&self) -> bool {
+        false
+    }
+
+    /// How often a worker calls [`Queue::heartbeat`].
+    fn heartbeat_every(&self) -> Duration {
+        Duration::from_secs(10)
     }
 
     /// Whether photo `id` still exists (an outcome not recorded may be of a photo deleted
@@ -119,30 +135,25 @@ impl Queue for Db {
     }
 }
 
-/// How often a worker says it is still making its job.
-pub const HEARTBEAT: Duration = Duration::from_secs(10);
-
-/// How long a job's maker may go without a heartbeat before the job is given to another worker:
-/// six heartbeats, so a busy machine does not lose its jobs.
-pub const LEASE: Duration = Duration::from_secs(60);
-
-/// The queue in PostgreSQL's rows, shared by any number of servers: claims skip rows other
-/// claimers hold, and a job is leased: its worker renews the lease every [`HEARTBEAT`], and a
-/// job whose lease ran out (its server was killed) goes back in the queue at the next claim
-/// of any server. Its methods are called from worker threads (and blocking tasks), never from
+/// The queue in PostgreSQL's rows, shared by any number of servers and workers: claims skip
+/// rows other claimers hold, and a job is leased: its worker renews the lease six times within
+/// it, and a job whose lease ran out (its worker was killed) goes back in the queue at the next
+/// claim of any worker. Its methods are called from worker threads (and blocking tasks), never from
 /// the async runtime's own threads: they wait for the database on `runtime`.
 pub struct PgQueue {
     pg: Arc<PgState>,
     runtime: tokio::runtime::Handle,
+    lease: Duration,
     /// When leases were last looked at.
     swept: Mutex<Option<Instant>>,
 }
 
 impl PgQueue {
-    pub fn new(pg: Arc<PgState>, runtime: tokio::runtime::Handle) -> PgQueue {
+    pub fn new(pg: Arc<PgState>, runtime: tokio::runtime::Handle, lease: Duration) -> PgQueue {
         PgQueue {
             pg,
             runtime,
+            lease: lease.max(Duration::from_secs(1)),
             swept: Mutex::new(None),
         }
     }
@@ -152,14 +163,14 @@ impl Queue for PgQueue {
     fn claim(&self) -> Result<Option<Job>, QueueError> {
         let sweep = {
             let mut swept = self.swept.lock().unwrap_or_else(|e| e.into_inner());
-            let due = swept.is_none_or(|t| t.elapsed() >= HEARTBEAT);
+            let due = swept.is_none_or(|t| t.elapsed() >= self.heartbeat_every());
             if due {
                 *swept = Some(Instant::now());
             }
             due
         };
         if sweep {
-            let n = self.runtime.block_on(self.pg.requeue_stale(LEASE))?;
+            let n = self.runtime.block_on(self.pg.requeue_stale(self.lease))?;
             if n > 0 {
                 tracing::warn!(
                     "{n} photos or headshot days were left by a server that stopped: queued again"
@@ -206,7 +217,7 @@ impl Queue for PgQueue {
 
     /// Only jobs whose lease ran out: other servers may be making the rest.
     fn requeue(&self) -> Result<usize, QueueError> {
-        Ok(self.runtime.block_on(self.pg.requeue_stale(LEASE))?)
+        Ok(self.runtime.block_on(self.pg.requeue_stale(self.lease))?)
     }
 
     fn heartbeat(&self, job: &Job) -> Result<bool, QueueError> {
@@ -217,6 +228,237 @@ impl Queue for PgQueue {
         Ok(self
             .runtime
             .block_on(self.pg.heartbeat(table, id, attempt))?)
+    }
+
+    fn heartbeat_every(&self) -> Duration {
+        self.lease / 6
+    }
+
+    fn photo_exists(&self, id: i64) -> Result<bool, QueueError> {
+        Ok(self.runtime.block_on(self.pg.photo(id))?.is_some())
+    }
+}
+
+/// The distributed queue: the state in PostgreSQL, the jobs carried to any worker on any
+/// machine by a NATS JetStream stream ([`JobQueue`]).
+///
+/// - **Never lost.** A job is a queued row first (committed before the upload is answered);
+///   each server's publisher puts queued rows on the stream, marking the attempt it published
+///   (the rows are the stream's outbox). A retried publish is dropped by the stream as a
+///   duplicate of the same attempt.
+/// - **Exactly once, as people see it.** A delivery claims its row only if it is queued, or
+///   being made by a worker whose lease ran out; a delivery that finds its row taken, finished
+///   or gone is acknowledged and dropped. An outcome is recorded for the current attempt only,
+///   and the job is acknowledged after it is recorded.
+/// - **A worker that dies.** Its row's lease runs out and any server's next claim puts it back
+///   in the queue; the publisher sends that new attempt, and the stream also delivers the old
+///   message again once its ack deadline passes (whichever comes first claims it).
+pub struct StreamQueue {
+    pg: Arc<PgState>,
+    jobs: Arc<JobQueue>,
+    runtime: tokio::runtime::Handle,
+    lease: Duration,
+    swept: Mutex<Option<Instant>>,
+    /// The deliveries of the jobs this process is making.
+    held: Mutex<HashMap<(&'static str, i64), Delivery>>,
+    /// Wakes the publisher.
+    publish: Arc<tokio::sync::Notify>,
+}
+
+impl StreamQueue {
+    /// Starts the publisher on `runtime` (call inside it).
+    pub fn new(pg: Arc<PgState>, jobs: JobQueue, lease: Duration) -> StreamQueue {
+        let jobs = Arc::new(jobs);
+        let publish = Arc::new(tokio::sync::Notify::new());
+        tokio::spawn(publisher(pg.clone(), jobs.clone(), publish.clone()));
+        StreamQueue {
+            pg,
+            jobs,
+            runtime: tokio::runtime::Handle::current(),
+            lease: lease.max(Duration::from_secs(1)),
+            swept: Mutex::new(None),
+            held: Mutex::new(HashMap::new()),
+            publish,
+        }
+    }
+
+    fn sweep(&self) -> Result<(), QueueError> {
+        let due = {
+            let mut swept = self.swept.lock().unwrap_or_else(|e| e.into_inner());
+            let due = swept.is_none_or(|t| t.elapsed() >= self.heartbeat_every());
+            if due {
+                *swept = Some(Instant::now());
+            }
+            due
+        };
+        if due {
+            let n = self.runtime.block_on(self.pg.requeue_stale(self.lease))?;
+            if n > 0 {
+                tracing::warn!(
+                    "{n} photos or headshot days were left by a worker that stopped: queued again"
+                );
+                self.publish.notify_one();
+            }
+        }
+        Ok(())
+    }
+
+    fn ack(&self, kind: &'static str, id: i64) {
+        let held = self
+            .held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(kind, id));
+        if let Some(delivery) = held {
+            if let Err(e) = self.runtime.block_on(delivery.ack()) {
+                // Delivered again later, it finds its row finished and is dropped then.
+                tracing::warn!("{kind} {id}: {e}");
+            }
+        }
+    }
+}
+
+/// Puts queued rows on the job stream: when woken (a job was queued here) and every second
+/// (jobs queued by other servers that died before publishing, or put back after a lease ran out).
+async fn publisher(pg: Arc<PgState>, jobs: Arc<JobQueue>, wake: Arc<tokio::sync::Notify>) {
+    loop {
+        let _ = tokio::time::timeout(Duration::from_secs(1), wake.notified()).await;
+        let pending = match pg.unpublished(500).await {
+            Ok(pending) => pending,
+            Err(e) => {
+                tracing::warn!("cannot read the jobs to publish: {e}");
+                continue;
+            }
+        };
+        for (kind, id, attempt) in pending {
+            let job = JobRef {
+                kind: kind.into(),
+                id,
+            };
+            let published = match jobs.publish(&job, attempt).await {
+                Ok(()) => pg
+                    .mark_published(kind, id, attempt)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = published {
+                tracing::warn!("cannot publish {kind} {id}: {e}");
+                break;
+            }
+        }
+    }
+}
+
+impl Queue for StreamQueue {
+    fn claim(&self) -> Result<Option<Job>, QueueError> {
+        self.sweep()?;
+        let Some(delivery) = self
+            .runtime
+            .block_on(self.jobs.next(Duration::from_secs(1)))?
+        else {
+            return Ok(None);
+        };
+        let id = delivery.job.id;
+        let (kind, job) = match delivery.job.kind.as_str() {
+            "photo" => (
+                "photo",
+                self.runtime
+                    .block_on(self.pg.claim_photo(id, self.lease))?
+                    .map(Job::Photo),
+            ),
+            "day" => (
+                "day",
+                self.runtime
+                    .block_on(self.pg.claim_day_by_id(id, self.lease))?
+                    .map(Job::Day),
+            ),
+            other => {
+                tracing::error!("a job of an unknown kind on the stream: {other} {id}");
+                self.runtime.block_on(delivery.ack())?;
+                return Ok(None);
+            }
+        };
+        match job {
+            Some(job) => {
+                self.held
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert((kind, id), delivery);
+                Ok(Some(job))
+            }
+            None => {
+                // Finished, gone, or being made by a live worker: this delivery is spare.
+                self.runtime.block_on(delivery.ack())?;
+                Ok(None)
+            }
+        }
+    }
+
+    fn finish(&self, id: i64, attempt: i64, done: &Finished) -> Result<bool, QueueError> {
+        let recorded = self.runtime.block_on(self.pg.finish(
+            id,
+            attempt,
+            done.state,
+            done.reason,
+            done.advice,
+            done.report,
+        ))?;
+        self.ack("photo", id);
+        Ok(recorded)
+    }
+
+    fn finish_day(
+        &self,
+        id: i64,
+        attempt: i64,
+        state: &str,
+        reason: Option<&str>,
+        summary: Option<&str>,
+        people: &[PersonFinished],
+    ) -> Result<bool, QueueError> {
+        let recorded = self.runtime.block_on(
+            self.pg
+                .finish_day(id, attempt, state, reason, summary, people),
+        )?;
+        self.ack("day", id);
+        Ok(recorded)
+    }
+
+    fn depth(&self) -> Result<Vec<(&'static str, i64)>, QueueError> {
+        Ok(self.runtime.block_on(self.pg.depth())?)
+    }
+
+    /// Only jobs whose lease ran out: other workers may be making the rest.
+    fn requeue(&self) -> Result<usize, QueueError> {
+        Ok(self.runtime.block_on(self.pg.requeue_stale(self.lease))?)
+    }
+
+    fn heartbeat(&self, job: &Job) -> Result<bool, QueueError> {
+        let (table, kind, id, attempt) = match job {
+            Job::Photo(p) => (QueueTable::Photos, "photo", p.id, p.attempts),
+            Job::Day(d) => (QueueTable::Days, "day", d.id, d.attempts),
+        };
+        let mine = self
+            .runtime
+            .block_on(self.pg.heartbeat(table, id, attempt))?;
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(delivery) = held.get(&(kind, id)) {
+            self.runtime.block_on(delivery.progress())?;
+        }
+        Ok(mine)
+    }
+
+    fn heartbeat_every(&self) -> Duration {
+        self.lease / 6
+    }
+
+    fn queued(&self) {
+        self.publish.notify_one();
+    }
+
+    fn waits(&self) -> bool {
+        true
     }
 
     fn photo_exists(&self, id: i64) -> Result<bool, QueueError> {

@@ -49,7 +49,7 @@ fn work(app: &App) {
                     let job = &job;
                     scope.spawn(move || {
                         while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                            wait.recv_timeout(crate::queue::HEARTBEAT)
+                            wait.recv_timeout(app.queue.heartbeat_every())
                         {
                             match app.queue.heartbeat(job) {
                                 Ok(true) => {}
@@ -71,6 +71,7 @@ fn work(app: &App) {
                 let secs = started.elapsed().as_secs_f64();
                 app.metrics.finished(kind, outcome, machine, secs);
             }
+            Ok(None) if app.queue.waits() => {}
             Ok(None) => app.wait(&mut seen),
             Err(e) => {
                 tracing::error!("cannot read the queue: {e}");

@@ -17,7 +17,7 @@ use postgres::Postgres;
 async fn migrations_run_once_and_every_photo_is_claimed_and_recorded_once() {
     let pg = Postgres::start();
     let state = PgState::connect(&pg.url(), 8).await.unwrap();
-    assert_eq!(state.migrations().await.unwrap(), [1]);
+    assert_eq!(state.migrations().await.unwrap(), [1, 2]);
     let owner = state
         .create_user("ann@example.com", Role::Member, None)
         .await
@@ -36,7 +36,7 @@ async fn migrations_run_once_and_every_photo_is_claimed_and_recorded_once() {
     // A second start (another replica, or a restart) migrates nothing and keeps the data.
     drop(state);
     let state = Arc::new(PgState::connect(&pg.url(), 8).await.unwrap());
-    assert_eq!(state.migrations().await.unwrap(), [1]);
+    assert_eq!(state.migrations().await.unwrap(), [1, 2]);
 
     // 100 photos, four workers claiming at once: every photo is claimed by exactly one.
     let mut added = Vec::new();
@@ -70,11 +70,18 @@ async fn migrations_run_once_and_every_photo_is_claimed_and_recorded_once() {
     assert_eq!(claimed, added, "each photo claimed once, none missed");
     assert_eq!(state.depth().await.unwrap()[0], ("photo", 0));
 
-    // A job delivered twice: worker A stalls on photo p, the job goes to worker B, which claims
-    // it anew. A's late outcome is not recorded; B's is, once; a third delivery finds it done.
+    // A job delivered twice: while worker A's lease holds, a second delivery claims nothing;
+    // A stalls past its lease, and the job goes to worker B, which claims it anew. A's late
+    // outcome is not recorded; B's is, once; a third delivery finds it done.
+    use std::time::Duration;
     let p = added[0];
+    assert!(state
+        .claim_photo(p, Duration::from_secs(60))
+        .await
+        .unwrap()
+        .is_none());
     let b = state
-        .claim_photo(p)
+        .claim_photo(p, Duration::ZERO)
         .await
         .unwrap()
         .expect("B takes it over")
@@ -83,7 +90,11 @@ async fn migrations_run_once_and_every_photo_is_claimed_and_recorded_once() {
     assert!(!state.finish(p, 1, "ready", None, "[]", "{}").await.unwrap());
     assert!(state.finish(p, b, "ready", None, "[]", "{}").await.unwrap());
     assert!(!state.finish(p, b, "ready", None, "[]", "{}").await.unwrap());
-    assert!(state.claim_photo(p).await.unwrap().is_none());
+    assert!(state
+        .claim_photo(p, Duration::ZERO)
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(
         state
             .photo(p)
@@ -111,7 +122,6 @@ async fn migrations_run_once_and_every_photo_is_claimed_and_recorded_once() {
     // Leases: a server making a photo renews its lease; a photo whose server died (no renewal
     // within the lease) goes back to the queue for another, and after a third such death it is
     // set aside rather than bringing a fourth server down.
-    use std::time::Duration;
     use trueshot_server::pg::QueueTable;
     let q = state
         .add_photo(owner, "q.jpg", "jpg", |_| Ok(()))
@@ -156,6 +166,24 @@ async fn migrations_run_once_and_every_photo_is_claimed_and_recorded_once() {
             );
         }
     }
+
+    // The job stream's outbox: a queued photo is to be published once per attempt.
+    let r = state
+        .add_photo(owner, "r.jpg", "jpg", |_| Ok(()))
+        .await
+        .unwrap();
+    assert!(state
+        .unpublished(10)
+        .await
+        .unwrap()
+        .contains(&("photo", r, 0)));
+    state.mark_published("photo", r, 0).await.unwrap();
+    assert!(!state
+        .unpublished(10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|j| j.1 == r));
 }
 
 /// Times as `<time>` once they are checked to be `YYYY-MM-DDTHH:MM:SSZ` (the stores write them at
