@@ -296,6 +296,15 @@ fn replicas_and_workers(nats: Option<&str>) {
     assert_eq!(after["toml"].as_str(), Some(toml.as_str()));
     assert_ne!(after["sha256"], before["sha256"]);
 
+    // Ready while the database (and the stream) answer; not once the database is gone.
+    for server in [&a, &b] {
+        let r = agent()
+            .get(format!("{}/readyz", server.base))
+            .call()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+
     // Signing out on B ends the session on A too.
     let r = agent()
         .post(format!("{}/api/logout", b.base))
@@ -306,4 +315,9 @@ fn replicas_and_workers(nats: Option<&str>) {
     assert!(r.status().is_success());
     let (status, _) = get(&a.base, &ann, "/api/me");
     assert_eq!(status, 401);
+    drop(pg);
+    let mut r = agent().get(format!("{}/readyz", a.base)).call().unwrap();
+    assert_eq!(r.status(), 503);
+    let why = r.body_mut().read_to_string().unwrap();
+    assert!(why.contains("the queue does not answer"), "{why}");
 }

@@ -145,15 +145,22 @@ pub struct Readiness {
     pub reason: Option<String>,
 }
 
-/// Readiness: the queue (the database) answers and the server is not stopping.
+/// Readiness: the queue (the database, and the job stream's cluster when there is one) answers
+/// and the server is not stopping.
 pub async fn readyz(State(app): State<Arc<App>>) -> (StatusCode, Json<Readiness>) {
     let app2 = app.clone();
-    let depth = tokio::task::spawn_blocking(move || app2.queue.depth()).await;
-    let reason = match depth {
+    // A probe waits 2 s at most (a database that is gone may take the pool's 10 s to say so).
+    let ready = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        tokio::task::spawn_blocking(move || app2.queue.ready()),
+    )
+    .await;
+    let reason = match ready {
         _ if app.stopping() => Some("the server is stopping".to_string()),
-        Ok(Ok(_)) => None,
+        Ok(Ok(Ok(()))) => None,
+        Ok(Ok(Err(e))) => Some(format!("the queue does not answer: {e}")),
         Ok(Err(e)) => Some(format!("the queue does not answer: {e}")),
-        Err(e) => Some(format!("the queue does not answer: {e}")),
+        Err(_) => Some("the queue does not answer within 2 s".to_string()),
     };
     let status = if reason.is_none() {
         StatusCode::OK

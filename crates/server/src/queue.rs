@@ -69,6 +69,11 @@ pub trait Queue: Send + Sync {
         Ok(true)
     }
 
+    /// Whether the queue answers (the readiness probe): its database, and its broker if any.
+    fn ready(&self) -> Result<(), QueueError> {
+        self.depth().map(|_| ())
+    }
+
     /// A job was queued on this server (a queue that carries jobs elsewhere sends it now).
     fn queued(&self) {}
 
@@ -455,6 +460,14 @@ impl Queue for StreamQueue {
 
     fn queued(&self) {
         self.publish.notify_one();
+    }
+
+    fn ready(&self) -> Result<(), QueueError> {
+        self.runtime.block_on(async {
+            self.pg.depth().await?;
+            self.jobs.depth().await.map_err(|e| format!("NATS: {e}"))?;
+            Ok(())
+        })
     }
 
     fn waits(&self) -> bool {
