@@ -185,17 +185,25 @@ impl App {
         let pg = Arc::new(pg);
         let queue: Arc<dyn queue::Queue> = match nats {
             Some(urls) => {
-                let jobs = jetstream::JobQueue::connect(
-                    urls,
-                    jetstream::JobConfig {
-                        // One copy per node, at most three.
-                        replicas: urls.len().clamp(1, 3),
-                        ack_wait: config.lease,
-                        ..jetstream::JobConfig::default()
-                    },
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let job_config = jetstream::JobConfig {
+                    // One copy per node, at most three.
+                    replicas: urls.len().clamp(1, 3),
+                    ack_wait: config.lease,
+                    ..jetstream::JobConfig::default()
+                };
+                // A cluster started at the same time elects its leaders first: a minute to get
+                // ready, as an orchestrator starts everything at once.
+                let started = std::time::Instant::now();
+                let jobs = loop {
+                    match jetstream::JobQueue::connect(urls, job_config.clone()).await {
+                        Ok(jobs) => break jobs,
+                        Err(e) if started.elapsed() < std::time::Duration::from_secs(60) => {
+                            tracing::warn!("the job stream is not ready yet: {e}");
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        }
+                        Err(e) => anyhow::bail!("{e}"),
+                    }
+                };
                 Arc::new(queue::StreamQueue::new(pg.clone(), jobs, config.lease))
             }
             None => Arc::new(queue::PgQueue::new(

@@ -4,123 +4,14 @@
 //! that keeps failing ends in the dead letters; a retried publish is not a second job.
 
 use std::collections::{HashMap, HashSet};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use trueshot_server::jetstream::{JobConfig, JobQueue, JobRef};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A NATS cluster of `nats-server` processes with JetStream, each with its own store folder.
-struct Cluster {
-    dir: PathBuf,
-    ports: Vec<(u16, u16)>,
-    nodes: Vec<Option<Child>>,
-}
-
-impl Cluster {
-    fn start(n: usize) -> Cluster {
-        let dir = std::env::temp_dir().join(format!("trueshot-nats-test-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let ports = (0..n).map(|_| (free_port(), free_port())).collect();
-        let mut cluster = Cluster {
-            dir,
-            ports,
-            nodes: Vec::new(),
-        };
-        for k in 0..n {
-            let child = cluster.spawn(k);
-            cluster.nodes.push(Some(child));
-        }
-        cluster
-    }
-
-    fn spawn(&self, k: usize) -> Child {
-        let (port, cluster_port) = self.ports[k];
-        let routes: Vec<String> = self
-            .ports
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != k)
-            .map(|(_, (_, c))| format!("nats://127.0.0.1:{c}"))
-            .collect();
-        let log = std::fs::File::options()
-            .create(true)
-            .append(true)
-            .open(self.dir.join(format!("n{k}.log")))
-            .unwrap();
-        Command::new("nats-server")
-            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-n"])
-            .arg(format!("n{k}"))
-            .arg("-sd")
-            .arg(self.dir.join(format!("n{k}")))
-            .args(["--cluster_name", "trueshot", "--cluster"])
-            .arg(format!("nats://127.0.0.1:{cluster_port}"))
-            .arg("--routes")
-            .arg(routes.join(","))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("nats-server (scripts/setup installs it)")
-    }
-
-    fn urls(&self) -> Vec<String> {
-        self.ports
-            .iter()
-            .map(|(p, _)| format!("nats://127.0.0.1:{p}"))
-            .collect()
-    }
-
-    /// Kills node `k` (SIGKILL: no goodbye to the others).
-    fn kill(&mut self, k: usize) {
-        if let Some(mut c) = self.nodes[k].take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn restart(&mut self, k: usize) {
-        self.kill(k);
-        let child = self.spawn(k);
-        self.nodes[k] = Some(child);
-    }
-
-    fn log(&self) -> String {
-        (0..self.ports.len())
-            .map(|k| {
-                let text =
-                    std::fs::read_to_string(self.dir.join(format!("n{k}.log"))).unwrap_or_default();
-                let tail: Vec<&str> = text.lines().rev().take(15).collect();
-                format!(
-                    "--- n{k} ---\n{}",
-                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for k in 0..self.nodes.len() {
-            self.kill(k);
-        }
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
+mod nats;
+use nats::Cluster;
 
 /// Connects once the cluster has elected its leaders (a few seconds after the start).
 async fn connect(urls: &[String], config: &JobConfig, dir: &Path) -> JobQueue {

@@ -14,6 +14,8 @@ pub use photos::{portrait_on_wall, root};
 #[path = "photos.rs"]
 pub mod photos;
 
+pub mod cluster;
+
 pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "trueshot-server-test-{}-{name}",

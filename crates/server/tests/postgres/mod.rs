@@ -114,6 +114,28 @@ impl Postgres {
         Postgres { dir, port, bin }
     }
 
+    /// Runs one SQL statement with `psql`; its rows, one per line, columns separated by `|`.
+    pub fn query(&self, sql: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "trueshot",
+            ])
+            .args(["-d", "postgres", "-At", "-c", sql])
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     pub fn url(&self) -> String {
         format!("postgres://trueshot@127.0.0.1:{}/postgres", self.port)
     }
