@@ -18,51 +18,8 @@ use common::{agent, scratch, Server, PASSWORD};
 #[path = "../../server/tests/postgres/mod.rs"]
 mod postgres;
 
-/// A NATS server with JetStream of the test's own, on a loopback port.
-struct Nats {
-    child: std::process::Child,
-    dir: std::path::PathBuf,
-    url: String,
-}
-
-impl Nats {
-    fn start() -> Nats {
-        let dir = scratch("nats");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("nats-server")
-            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nats-server (scripts/setup installs it)");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "NATS did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Nats {
-            child,
-            dir,
-            url: format!("nats://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for Nats {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+#[path = "../../server/tests/nats/mod.rs"]
+mod nats;
 
 #[test]
 fn replicas_and_workers_on_postgres_share_accounts_sessions_and_photos() {
@@ -71,8 +28,8 @@ fn replicas_and_workers_on_postgres_share_accounts_sessions_and_photos() {
 
 #[test]
 fn jobs_reach_workers_through_a_jetstream_stream() {
-    let nats = Nats::start();
-    replicas_and_workers(Some(&nats.url));
+    let nats = nats::Cluster::start(1);
+    replicas_and_workers(Some(&nats.urls()[0]));
 }
 
 fn replicas_and_workers(nats: Option<&str>) {

@@ -9,7 +9,8 @@
 //! it, chooses for someone else and exports the day. Every view is then audited
 //! with axe-core (WCAG 2.1 A/AA) at desktop and phone width: no serious or critical finding.
 //! `tools/e2e/web.mjs` drives the browser; this test starts the server, feeds it and checks the
-//! screenshots are real pictures of the page.
+//! screenshots are real pictures of the page. The same flow runs twice: on the embedded store,
+//! and on the distributed mode (PostgreSQL and a NATS JetStream stream).
 
 use std::io::Write;
 use std::path::Path;
@@ -18,7 +19,14 @@ use std::process::Command;
 use serde_json::Value;
 
 mod common;
+use common::cluster::users;
 use common::{add_user, portrait_on_wall, root, scratch, Server, PASSWORD};
+
+#[path = "../../server/tests/postgres/mod.rs"]
+mod postgres;
+
+#[path = "../../server/tests/nats/mod.rs"]
+mod nats;
 
 // The shoot builder finds the repository through `crate::photos`.
 use common::photos;
@@ -135,19 +143,47 @@ fn spread(png: &Path) -> (u32, u32, f64) {
 
 #[test]
 fn a_member_gets_a_headshot_and_an_admin_approves_and_exports_it_in_chromium() {
+    browser_flow("web", None);
+}
+
+/// The same flow on the distributed mode: the state in PostgreSQL, the jobs through a NATS
+/// JetStream stream.
+#[test]
+fn the_same_flow_runs_on_postgres_and_jetstream_in_chromium() {
+    let pg = postgres::Postgres::start();
+    let nats = nats::Cluster::start(1);
+    browser_flow("web-cluster", Some((&pg.url(), &nats.urls()[0])));
+}
+
+fn browser_flow(name: &str, cluster: Option<(&str, &str)>) {
     let e2e = root().join("tools/e2e");
     assert!(
         e2e.join("node_modules/playwright-core").is_dir() && Path::new("/usr/bin/chromium").exists(),
         "the browser test needs Debian's chromium and `npm ci` in tools/e2e: scripts/setup installs both"
     );
-    let data = scratch("web");
-    add_user(&data, "admin@example.com", true);
-    add_user(&data, "maria@example.com", false);
-    let server = Server::start(&data, &["--workers", "1"]);
+    let data = scratch(name);
+    let server = match cluster {
+        None => {
+            add_user(&data, "admin@example.com", true);
+            add_user(&data, "maria@example.com", false);
+            Server::start(&data, &["--workers", "1"])
+        }
+        Some((db, nats)) => {
+            let password = format!("{PASSWORD}\n");
+            for (email, admin) in [("admin@example.com", true), ("maria@example.com", false)] {
+                let mut args = vec!["add", email, "--password-stdin"];
+                if admin {
+                    args.push("--admin");
+                }
+                users(db, &data, &args, &password);
+            }
+            Server::start(&data, &["--workers", "1", "--database", db, "--nats", nats])
+        }
+    };
     let video = data.join("camera.y4m");
     camera_video("photos/samples/obama.jpg", &video);
     let shots = data.join("shots");
-    let (roster, shoot_zip) = headshot_day(&scratch("web-day"));
+    let (roster, shoot_zip) = headshot_day(&scratch(&format!("{name}-day")));
     let out = Command::new("node")
         .arg("web.mjs")
         .current_dir(&e2e)

@@ -53,8 +53,10 @@ fn work(app: &App) {
                         {
                             match app.queue.heartbeat(job) {
                                 Ok(true) => {}
+                                // Finished just now, or its lease ran out and another
+                                // worker has it: only that attempt's outcome is recorded.
                                 Ok(false) => {
-                                    tracing::warn!("the {kind} was given to another worker")
+                                    tracing::info!("the {kind} is no longer this worker's")
                                 }
                                 Err(e) => tracing::warn!("cannot renew the {kind}'s lease: {e}"),
                             }

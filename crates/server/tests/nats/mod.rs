@@ -58,15 +58,21 @@ impl Cluster {
             .append(true)
             .open(self.dir.join(format!("n{k}.log")))
             .unwrap();
-        Command::new("nats-server")
+        let mut command = Command::new("nats-server");
+        command
             .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-n"])
             .arg(format!("n{k}"))
             .arg("-sd")
-            .arg(self.dir.join(format!("n{k}")))
-            .args(["--cluster_name", "trueshot", "--cluster"])
-            .arg(format!("nats://127.0.0.1:{cluster_port}"))
-            .arg("--routes")
-            .arg(routes.join(","))
+            .arg(self.dir.join(format!("n{k}")));
+        if !routes.is_empty() {
+            // One node alone is a plain server: a cluster of one never elects its leader.
+            command
+                .args(["--cluster_name", "trueshot", "--cluster"])
+                .arg(format!("nats://127.0.0.1:{cluster_port}"))
+                .arg("--routes")
+                .arg(routes.join(","));
+        }
+        command
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
