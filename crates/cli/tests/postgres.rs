@@ -6,7 +6,6 @@
 //! by the next worker once its lease ran out, a
 //! guideline set on one that the other applies, a sign-out on one that ends the session on both.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
