@@ -548,6 +548,10 @@ fn run(
         tracing::error!("cannot create {}: {e}", out.display());
         crate::worker::MACHINE_FAULT_DAY.to_string()
     })?;
+    // Shared with other servers through the queue at most every second (and at each stage's
+    // start and end).
+    let shared: std::sync::Mutex<Option<(&'static str, std::time::Instant)>> =
+        std::sync::Mutex::new(None);
     let progress = |stage: Stage, done: usize, total: usize| {
         let stage = match stage {
             Stage::Looking => "looking",
@@ -557,6 +561,20 @@ fn run(
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(day.id, (stage, done, total));
+        let due = {
+            let mut last = shared.lock().unwrap_or_else(|e| e.into_inner());
+            let due = last.is_none_or(|(s, t)| {
+                s != stage || t.elapsed().as_secs() >= 1 || done == total || done == 0
+            });
+            if due {
+                *last = Some((stage, std::time::Instant::now()));
+            }
+            due
+        };
+        if due {
+            app.queue
+                .day_progress(day.id, day.attempts, stage, done, total);
+        }
     };
     let started = std::time::Instant::now();
     let report = trueshot_session::run(

@@ -209,7 +209,7 @@ async fn day_view(app: &App, caller: &Caller, day: &Day, brief: bool) -> Result<
         .map_err(ApiError::internal)?;
     let mut people: Vec<DayPersonView> = people.iter().map(DayPersonView::new).collect();
     let roster = people.len();
-    let progress = app
+    let here = app
         .day_progress
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -219,6 +219,21 @@ async fn day_view(app: &App, caller: &Caller, day: &Day, brief: bool) -> Result<
             done,
             total,
         });
+    // Run by a worker of another process: its progress is in the database.
+    let progress = match here {
+        Some(p) => Some(p),
+        None if day.state == "processing" => app
+            .store
+            .day_progress(day.id)
+            .await
+            .map_err(ApiError::internal)?
+            .map(|(stage, done, total)| DayProgress {
+                stage,
+                done: usize::try_from(done).unwrap_or(0),
+                total: usize::try_from(total).unwrap_or(0),
+            }),
+        None => None,
+    };
     let counts = admin.then(|| {
         let mut counts = BTreeMap::new();
         for p in &people {

@@ -599,7 +599,7 @@ impl PgState {
     ) -> Result<Option<Day>, sqlx::Error> {
         let row = sqlx::query(concat!(
             "WITH d AS (UPDATE days SET state = 'processing', attempts = attempts + 1, \
-             updated = now() WHERE id = $1 AND (state = 'queued' OR (state = 'processing' \
+             progress_stage = NULL, updated = now() WHERE id = $1 AND (state = 'queued' OR (state = 'processing' \
              AND updated < now() - make_interval(secs => $2))) RETURNING *) SELECT ",
             day_columns!(),
             " FROM d"
@@ -609,6 +609,42 @@ impl PgState {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| day_row(&r)).transpose()
+    }
+
+    /// Records how far run `attempt` of a day has got (`looking` or `making`, done of total).
+    pub async fn set_day_progress(
+        &self,
+        id: i64,
+        attempt: i64,
+        stage: &str,
+        done: i64,
+        total: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE days SET progress_stage = $3, progress_done = $4, progress_total = $5 \
+             WHERE id = $1 AND state = 'processing' AND attempts = $2",
+        )
+        .bind(id)
+        .bind(attempt)
+        .bind(stage)
+        .bind(done)
+        .bind(total)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// How far the day's current run has got, while it runs.
+    pub async fn day_progress(&self, id: i64) -> Result<Option<(String, i64, i64)>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT progress_stage, progress_done, progress_total FROM days \
+             WHERE id = $1 AND state = 'processing' AND progress_stage IS NOT NULL",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .transpose()
     }
 
     /// Queued photos and days the job stream does not carry yet (their attempt not published,
@@ -880,7 +916,7 @@ impl PgState {
     pub async fn claim_day(&self) -> Result<Option<Day>, sqlx::Error> {
         let row = sqlx::query(concat!(
             "WITH d AS (UPDATE days SET state = 'processing', attempts = attempts + 1, \
-             updated = now() WHERE id = (SELECT id FROM days WHERE state = 'queued' ORDER BY id \
+             progress_stage = NULL, updated = now() WHERE id = (SELECT id FROM days WHERE state = 'queued' ORDER BY id \
              LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *) SELECT ",
             day_columns!(),
             " FROM d"

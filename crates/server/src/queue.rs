@@ -83,6 +83,10 @@ pub trait Queue: Send + Sync {
         false
     }
 
+    /// How far run `attempt` of day `id` has got, for servers of other processes to show
+    /// (called at most every second while it runs).
+    fn day_progress(&self, _id: i64, _attempt: i64, _stage: &str, _done: usize, _total: usize) {}
+
     /// How often a worker calls [`Queue::heartbeat`].
     fn heartbeat_every(&self) -> Duration {
         Duration::from_secs(10)
@@ -237,6 +241,15 @@ impl Queue for PgQueue {
 
     fn heartbeat_every(&self) -> Duration {
         self.lease / 6
+    }
+
+    fn day_progress(&self, id: i64, attempt: i64, stage: &str, done: usize, total: usize) {
+        let set = self
+            .pg
+            .set_day_progress(id, attempt, stage, done as i64, total as i64);
+        if let Err(e) = self.runtime.block_on(set) {
+            tracing::warn!("day {id}: cannot record its progress: {e}");
+        }
     }
 
     fn photo_exists(&self, id: i64) -> Result<bool, QueueError> {
@@ -456,6 +469,15 @@ impl Queue for StreamQueue {
 
     fn heartbeat_every(&self) -> Duration {
         self.lease / 6
+    }
+
+    fn day_progress(&self, id: i64, attempt: i64, stage: &str, done: usize, total: usize) {
+        let set = self
+            .pg
+            .set_day_progress(id, attempt, stage, done as i64, total as i64);
+        if let Err(e) = self.runtime.block_on(set) {
+            tracing::warn!("day {id}: cannot record its progress: {e}");
+        }
     }
 
     fn queued(&self) {

@@ -140,6 +140,15 @@ impl Store {
         }
     }
 
+    /// How far a day's run has got on a worker of another process (PostgreSQL only: the
+    /// embedded store's workers are this server's, whose progress is in memory).
+    pub async fn day_progress(&self, id: i64) -> Result<Option<(String, i64, i64)>, StoreError> {
+        match self {
+            Store::Embedded(_) => Ok(None),
+            Store::Postgres(pg) => Ok(pg.day_progress(id).await?),
+        }
+    }
+
     /// The embedded database, when that is the store (`trueshot users`, tests).
     pub fn embedded(&self) -> Option<&Db> {
         match self {

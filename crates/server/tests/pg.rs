@@ -17,7 +17,7 @@ use postgres::Postgres;
 async fn migrations_run_once_and_every_photo_is_claimed_and_recorded_once() {
     let pg = Postgres::start();
     let state = PgState::connect(&pg.url(), 8).await.unwrap();
-    assert_eq!(state.migrations().await.unwrap(), [1, 2]);
+    assert_eq!(state.migrations().await.unwrap(), [1, 2, 3]);
     let owner = state
         .create_user("ann@example.com", Role::Member, None)
         .await
@@ -36,7 +36,7 @@ async fn migrations_run_once_and_every_photo_is_claimed_and_recorded_once() {
     // A second start (another replica, or a restart) migrates nothing and keeps the data.
     drop(state);
     let state = Arc::new(PgState::connect(&pg.url(), 8).await.unwrap());
-    assert_eq!(state.migrations().await.unwrap(), [1, 2]);
+    assert_eq!(state.migrations().await.unwrap(), [1, 2, 3]);
 
     // 100 photos, four workers claiming at once: every photo is claimed by exactly one.
     let mut added = Vec::new();
@@ -184,6 +184,33 @@ async fn migrations_run_once_and_every_photo_is_claimed_and_recorded_once() {
         .unwrap()
         .iter()
         .any(|j| j.1 == r));
+
+    // A day's progress, for a replica that is not running it: only while its run is current.
+    let day = state
+        .create_day("Day", "id,name\n", 1, "ann@example.com", &[])
+        .await
+        .unwrap();
+    assert!(state.queue_day(day).await.unwrap());
+    let run = state.claim_day().await.unwrap().unwrap();
+    assert_eq!(state.day_progress(day).await.unwrap(), None);
+    state
+        .set_day_progress(day, run.attempts, "looking", 12, 41)
+        .await
+        .unwrap();
+    state
+        .set_day_progress(day, run.attempts + 1, "making", 1, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        state.day_progress(day).await.unwrap(),
+        Some(("looking".to_string(), 12, 41)),
+        "a stale run's progress is not recorded"
+    );
+    assert!(state
+        .finish_day(day, run.attempts, "ready", None, Some("{}"), &[])
+        .await
+        .unwrap());
+    assert_eq!(state.day_progress(day).await.unwrap(), None);
 }
 
 /// Times as `<time>` once they are checked to be `YYYY-MM-DDTHH:MM:SSZ` (the stores write them at
