@@ -8,10 +8,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 mod common;
-use common::cluster::{get, json_of, upload, users, wait_until_made, Who, Worker};
+use common::cluster::{get, json_of, login, upload, users, wait_until_made, Worker};
 use common::{agent, scratch, Server, PASSWORD};
 
 #[path = "../../server/tests/postgres/mod.rs"]
@@ -62,23 +62,7 @@ fn replicas_and_workers(nats: Option<&str>) {
     let mut w1 = Worker::start(&url, nats, &data);
 
     // Signed in on A …
-    let mut r = agent()
-        .post(format!("{}/api/login", a.base))
-        .header("content-type", "application/json")
-        .send(json!({"email": "ann@example.com", "password": PASSWORD}).to_string())
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let body: Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
-    let ann = Who {
-        cookie: r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string(),
-        csrf: body["csrf"].as_str().unwrap().to_string(),
-    };
+    let ann = login(&a.base, "ann@example.com");
     // … is signed in on B.
     let (status, me) = get(&b.base, &ann, "/api/me");
     assert_eq!(status, 200);

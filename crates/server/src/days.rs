@@ -331,14 +331,7 @@ impl Db {
             else {
                 continue;
             };
-            let keep = choice.is_some_and(|c| p.offered.contains(&c));
-            // New frames offered (after a retake, say): the person is asked to choose again.
-            let before: std::collections::BTreeSet<String> = old
-                .as_deref()
-                .and_then(|r| serde_json::from_str::<PersonResult>(r).ok())
-                .map(|r| r.offers.into_iter().map(|o| o.frame).collect())
-                .unwrap_or_default();
-            let same_offers = before == p.offered.iter().cloned().collect();
+            let (keep, same_offers) = carried_over(choice, old.as_deref(), &p.offered);
             tx.execute(
                 "UPDATE day_people SET result = ?3, \
                  choice = CASE WHEN ?4 THEN choice END, \
@@ -400,6 +393,23 @@ impl Db {
         )?;
         Ok(n == 1)
     }
+}
+
+/// What a new run keeps of a person's say: their choice while its frame is still offered, and
+/// their retake request while the same frames are offered (new frames, after a retake say, ask
+/// them to choose again). `old` is the last run's [`PersonResult`] (JSON).
+pub(crate) fn carried_over(
+    choice: Option<String>,
+    old: Option<&str>,
+    offered: &[String],
+) -> (bool, bool) {
+    let keep = choice.is_some_and(|c| offered.contains(&c));
+    let before: std::collections::BTreeSet<String> = old
+        .and_then(|r| serde_json::from_str::<PersonResult>(r).ok())
+        .map(|r| r.offers.into_iter().map(|o| o.frame).collect())
+        .unwrap_or_default();
+    let same_offers = before == offered.iter().cloned().collect();
+    (keep, same_offers)
 }
 
 /// Where a person stands, in one word for the roster's progress: `waiting` (no run yet),

@@ -17,7 +17,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
 
-use crate::days::{Day, DayPerson, NewPerson, PersonFinished, PersonResult};
+use crate::days::{Day, DayPerson, NewPerson, PersonFinished};
 use crate::db::{unix_now, AddError, Photo, Role, User};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -968,14 +968,7 @@ impl PgState {
             };
             let choice: Option<String> = row.try_get(0)?;
             let old: Option<String> = row.try_get(1)?;
-            let keep = choice.is_some_and(|c| p.offered.contains(&c));
-            // New frames offered (after a retake, say): the person is asked to choose again.
-            let before: std::collections::BTreeSet<String> = old
-                .as_deref()
-                .and_then(|r| serde_json::from_str::<PersonResult>(r).ok())
-                .map(|r| r.offers.into_iter().map(|o| o.frame).collect())
-                .unwrap_or_default();
-            let same_offers = before == p.offered.iter().cloned().collect();
+            let (keep, same_offers) = crate::days::carried_over(choice, old.as_deref(), &p.offered);
             sqlx::query(
                 "UPDATE day_people SET result = $3, \
                  choice = CASE WHEN $4 THEN choice END, \

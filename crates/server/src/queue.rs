@@ -168,9 +168,10 @@ impl PgQueue {
     }
 }
 
-impl Queue for PgQueue {
-    fn claim(&self) -> Result<Option<Job>, QueueError> {
-        let sweep = {
+impl PgQueue {
+    /// Puts back in the queue the jobs whose lease ran out, at most once per heartbeat; how many.
+    fn sweep(&self) -> Result<usize, QueueError> {
+        let due = {
             let mut swept = self.swept.lock().unwrap_or_else(|e| e.into_inner());
             let due = swept.is_none_or(|t| t.elapsed() >= self.heartbeat_every());
             if due {
@@ -178,14 +179,22 @@ impl Queue for PgQueue {
             }
             due
         };
-        if sweep {
-            let n = self.runtime.block_on(self.pg.requeue_stale(self.lease))?;
-            if n > 0 {
-                tracing::warn!(
-                    "{n} photos or headshot days were left by a server that stopped: queued again"
-                );
-            }
+        if !due {
+            return Ok(0);
         }
+        let n = self.runtime.block_on(self.pg.requeue_stale(self.lease))?;
+        if n > 0 {
+            tracing::warn!(
+                "{n} photos or headshot days were left by a worker that stopped: queued again"
+            );
+        }
+        Ok(n)
+    }
+}
+
+impl Queue for PgQueue {
+    fn claim(&self) -> Result<Option<Job>, QueueError> {
+        self.sweep()?;
         self.runtime.block_on(async {
             if let Some(p) = self.pg.claim_next().await? {
                 return Ok(Some(Job::Photo(p)));
@@ -272,11 +281,9 @@ impl Queue for PgQueue {
 ///   in the queue; the publisher sends that new attempt, and the stream also delivers the old
 ///   message again once its ack deadline passes (whichever comes first claims it).
 pub struct StreamQueue {
-    pg: Arc<PgState>,
+    /// The rows, their claims and leases.
+    rows: PgQueue,
     jobs: Arc<JobQueue>,
-    runtime: tokio::runtime::Handle,
-    lease: Duration,
-    swept: Mutex<Option<Instant>>,
     /// The deliveries of the jobs this process is making.
     held: Mutex<HashMap<(&'static str, i64), Delivery>>,
     /// Wakes the publisher.
@@ -284,41 +291,17 @@ pub struct StreamQueue {
 }
 
 impl StreamQueue {
-    /// Starts the publisher on `runtime` (call inside it).
+    /// Starts the publisher on the current runtime (call inside it).
     pub fn new(pg: Arc<PgState>, jobs: JobQueue, lease: Duration) -> StreamQueue {
         let jobs = Arc::new(jobs);
         let publish = Arc::new(tokio::sync::Notify::new());
         tokio::spawn(publisher(pg.clone(), jobs.clone(), publish.clone()));
         StreamQueue {
-            pg,
+            rows: PgQueue::new(pg, tokio::runtime::Handle::current(), lease),
             jobs,
-            runtime: tokio::runtime::Handle::current(),
-            lease: lease.max(Duration::from_secs(1)),
-            swept: Mutex::new(None),
             held: Mutex::new(HashMap::new()),
             publish,
         }
-    }
-
-    fn sweep(&self) -> Result<(), QueueError> {
-        let due = {
-            let mut swept = self.swept.lock().unwrap_or_else(|e| e.into_inner());
-            let due = swept.is_none_or(|t| t.elapsed() >= self.heartbeat_every());
-            if due {
-                *swept = Some(Instant::now());
-            }
-            due
-        };
-        if due {
-            let n = self.runtime.block_on(self.pg.requeue_stale(self.lease))?;
-            if n > 0 {
-                tracing::warn!(
-                    "{n} photos or headshot days were left by a worker that stopped: queued again"
-                );
-                self.publish.notify_one();
-            }
-        }
-        Ok(())
     }
 
     fn ack(&self, kind: &'static str, id: i64) {
@@ -328,7 +311,7 @@ impl StreamQueue {
             .unwrap_or_else(|e| e.into_inner())
             .remove(&(kind, id));
         if let Some(delivery) = held {
-            if let Err(e) = self.runtime.block_on(delivery.ack()) {
+            if let Err(e) = self.rows.runtime.block_on(delivery.ack()) {
                 // Delivered again later, it finds its row finished and is dropped then.
                 tracing::warn!("{kind} {id}: {e}");
             }
@@ -370,30 +353,28 @@ async fn publisher(pg: Arc<PgState>, jobs: Arc<JobQueue>, wake: Arc<tokio::sync:
 
 impl Queue for StreamQueue {
     fn claim(&self) -> Result<Option<Job>, QueueError> {
-        self.sweep()?;
-        let Some(delivery) = self
-            .runtime
-            .block_on(self.jobs.next(Duration::from_secs(1)))?
-        else {
+        if self.rows.sweep()? > 0 {
+            self.publish.notify_one();
+        }
+        let (pg, runtime, lease) = (&self.rows.pg, &self.rows.runtime, self.rows.lease);
+        let Some(delivery) = runtime.block_on(self.jobs.next(Duration::from_secs(1)))? else {
             return Ok(None);
         };
         let id = delivery.job.id;
         let (kind, job) = match delivery.job.kind.as_str() {
             "photo" => (
                 "photo",
-                self.runtime
-                    .block_on(self.pg.claim_photo(id, self.lease))?
-                    .map(Job::Photo),
+                runtime.block_on(pg.claim_photo(id, lease))?.map(Job::Photo),
             ),
             "day" => (
                 "day",
-                self.runtime
-                    .block_on(self.pg.claim_day_by_id(id, self.lease))?
+                runtime
+                    .block_on(pg.claim_day_by_id(id, lease))?
                     .map(Job::Day),
             ),
             other => {
                 tracing::error!("a job of an unknown kind on the stream: {other} {id}");
-                self.runtime.block_on(delivery.ack())?;
+                runtime.block_on(delivery.ack())?;
                 return Ok(None);
             }
         };
@@ -407,21 +388,14 @@ impl Queue for StreamQueue {
             }
             None => {
                 // Finished, gone, or being made by a live worker: this delivery is spare.
-                self.runtime.block_on(delivery.ack())?;
+                runtime.block_on(delivery.ack())?;
                 Ok(None)
             }
         }
     }
 
     fn finish(&self, id: i64, attempt: i64, done: &Finished) -> Result<bool, QueueError> {
-        let recorded = self.runtime.block_on(self.pg.finish(
-            id,
-            attempt,
-            done.state,
-            done.reason,
-            done.advice,
-            done.report,
-        ))?;
+        let recorded = self.rows.finish(id, attempt, done)?;
         self.ack("photo", id);
         Ok(recorded)
     }
@@ -435,68 +409,60 @@ impl Queue for StreamQueue {
         summary: Option<&str>,
         people: &[PersonFinished],
     ) -> Result<bool, QueueError> {
-        let recorded = self.runtime.block_on(
-            self.pg
-                .finish_day(id, attempt, state, reason, summary, people),
-        )?;
+        let recorded = self
+            .rows
+            .finish_day(id, attempt, state, reason, summary, people)?;
         self.ack("day", id);
         Ok(recorded)
     }
 
     fn depth(&self) -> Result<Vec<(&'static str, i64)>, QueueError> {
-        Ok(self.runtime.block_on(self.pg.depth())?)
+        self.rows.depth()
     }
 
-    /// Only jobs whose lease ran out: other workers may be making the rest.
     fn requeue(&self) -> Result<usize, QueueError> {
-        Ok(self.runtime.block_on(self.pg.requeue_stale(self.lease))?)
+        self.rows.requeue()
     }
 
     fn heartbeat(&self, job: &Job) -> Result<bool, QueueError> {
-        let (table, kind, id, attempt) = match job {
-            Job::Photo(p) => (QueueTable::Photos, "photo", p.id, p.attempts),
-            Job::Day(d) => (QueueTable::Days, "day", d.id, d.attempts),
+        let mine = self.rows.heartbeat(job)?;
+        let key = match job {
+            Job::Photo(p) => ("photo", p.id),
+            Job::Day(d) => ("day", d.id),
         };
-        let mine = self
-            .runtime
-            .block_on(self.pg.heartbeat(table, id, attempt))?;
         let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(delivery) = held.get(&(kind, id)) {
-            self.runtime.block_on(delivery.progress())?;
+        if let Some(delivery) = held.get(&key) {
+            self.rows.runtime.block_on(delivery.progress())?;
         }
         Ok(mine)
     }
 
     fn heartbeat_every(&self) -> Duration {
-        self.lease / 6
+        self.rows.heartbeat_every()
     }
 
     fn day_progress(&self, id: i64, attempt: i64, stage: &str, done: usize, total: usize) {
-        let set = self
-            .pg
-            .set_day_progress(id, attempt, stage, done as i64, total as i64);
-        if let Err(e) = self.runtime.block_on(set) {
-            tracing::warn!("day {id}: cannot record its progress: {e}");
-        }
+        self.rows.day_progress(id, attempt, stage, done, total)
     }
 
     fn queued(&self) {
         self.publish.notify_one();
     }
 
-    fn ready(&self) -> Result<(), QueueError> {
-        self.runtime.block_on(async {
-            self.pg.depth().await?;
-            self.jobs.depth().await.map_err(|e| format!("NATS: {e}"))?;
-            Ok(())
-        })
-    }
-
     fn waits(&self) -> bool {
         true
     }
 
+    fn ready(&self) -> Result<(), QueueError> {
+        self.rows.depth()?;
+        self.rows
+            .runtime
+            .block_on(self.jobs.depth())
+            .map_err(|e| format!("NATS: {e}"))?;
+        Ok(())
+    }
+
     fn photo_exists(&self, id: i64) -> Result<bool, QueueError> {
-        Ok(self.runtime.block_on(self.pg.photo(id))?.is_some())
+        self.rows.photo_exists(id)
     }
 }

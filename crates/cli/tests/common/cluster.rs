@@ -120,18 +120,7 @@ impl Drop for Worker {
 }
 
 pub fn upload(base: &str, who: &Who, photo: &str) -> i64 {
-    let bytes = std::fs::read(root().join(photo)).unwrap();
-    let name = photo.rsplit('/').next().unwrap();
-    let mut r = agent()
-        .post(format!("{base}/api/photos"))
-        .header("cookie", &who.cookie)
-        .header("x-csrf-token", &who.csrf)
-        .header("x-filename", name)
-        .send(&bytes[..])
-        .unwrap();
-    let body = r.body_mut().read_to_vec().unwrap();
-    assert_eq!(r.status(), 202, "{}", String::from_utf8_lossy(&body));
-    json_of(&body)["id"].as_i64().unwrap()
+    try_upload(base, who, photo).unwrap_or_else(|e| panic!("upload {photo}: {e}"))
 }
 
 /// Waits until a photo is no longer queued or being made; its view.
