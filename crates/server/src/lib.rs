@@ -124,11 +124,7 @@ impl App {
     /// Opens (or creates) a data folder. Only one server may use a folder at a time: a second
     /// one would put the first one's work back in the queue.
     pub fn open(data: &Path, engine: Arc<Engine>, config: Config) -> Result<Arc<App>> {
-        for dir in ["photos", "days", "backgrounds"] {
-            std::fs::create_dir_all(data.join(dir))
-                .with_context(|| format!("cannot create {}", data.join(dir).display()))?;
-        }
-        let data = data.canonicalize().unwrap_or_else(|_| data.to_path_buf());
+        let data = data_folder(data)?;
         let lock = std::fs::File::create(data.join(".lock"))
             .with_context(|| format!("cannot create {}", data.join(".lock").display()))?;
         if lock.try_lock().is_err() {
@@ -174,11 +170,7 @@ impl App {
         engine: Arc<Engine>,
         config: Config,
     ) -> Result<Arc<App>> {
-        for dir in ["photos", "days", "backgrounds"] {
-            std::fs::create_dir_all(data.join(dir))
-                .with_context(|| format!("cannot create {}", data.join(dir).display()))?;
-        }
-        let data = data.canonicalize().unwrap_or_else(|_| data.to_path_buf());
+        let data = data_folder(data)?;
         let pg = pg::PgState::connect(url, 16)
             .await
             .with_context(|| format!("cannot open the database {}", redact(url)))?;
@@ -394,6 +386,15 @@ impl App {
     pub fn stopping(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
     }
+}
+
+/// Creates the data folder's layout; its absolute path.
+fn data_folder(data: &Path) -> Result<PathBuf> {
+    for dir in ["photos", "days", "backgrounds"] {
+        std::fs::create_dir_all(data.join(dir))
+            .with_context(|| format!("cannot create {}", data.join(dir).display()))?;
+    }
+    Ok(data.canonicalize().unwrap_or_else(|_| data.to_path_buf()))
 }
 
 /// Puts back in the queue what a stopped server or worker was making.
@@ -647,4 +648,20 @@ pub fn serve_on(
         let _ = w.join();
     }
     served
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_database_address_is_named_without_its_password() {
+        assert_eq!(
+            super::redact("postgres://trueshot:s3cret@db:5432/trueshot"),
+            "postgres://trueshot:…@db:5432/trueshot"
+        );
+        assert_eq!(
+            super::redact("postgres://trueshot@db/trueshot"),
+            "postgres://trueshot@db/trueshot"
+        );
+        assert_eq!(super::redact("not a url"), "not a url");
+    }
 }
